@@ -1,0 +1,1 @@
+"""The collector: form files in, typed PostgreSQL rows out, nothing lost."""

@@ -1,0 +1,56 @@
+"""Build the Flask app: configuration, extensions, form registry, routes.
+
+create_app() only reads configuration and form files; it never talks to the
+database, so building an app is cheap and safe anywhere.
+"""
+
+import os
+import sys
+
+from flask import Flask
+from flask_heroku import Heroku
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from collector import logs
+from collector.config import PROJECT_ROOT, ConfigError, load_config
+from collector.database import db
+from collector.errors import register_error_handlers
+from collector.registry import load_registry
+from collector.spec_checks import SpecError
+from collector.views import bp as forms_blueprint
+
+csrf = CSRFProtect()
+
+
+def create_app(overrides=None, environ=None):
+    """Build the app from the environment (or `environ`), then apply `overrides`."""
+    # templates/, static/ and instance/ sit at the top of the repository.
+    app = Flask("app", root_path=str(PROJECT_ROOT), instance_path=str(PROJECT_ROOT / "instance"))
+    app.config.update(load_config(os.environ if environ is None else environ, app.instance_path))
+    app.config.update(overrides or {})
+    # flask-heroku only fills settings that are still unset (setdefault), so it
+    # runs after ours and cannot put Heroku's raw postgres:// URL back.
+    Heroku(app)
+    # Heroku's router is one proxy hop: trust its X-Forwarded-For/-Proto/-Port.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_port=1)
+    app.extensions["collector"] = load_registry(app.config["FORMS_DIR"])
+    db.init_app(app)
+    csrf.init_app(app)
+    logs.configure_logging(app)
+    app.before_request(logs.assign_request_id)
+    app.after_request(logs.return_request_id)
+    register_error_handlers(app)
+    app.register_blueprint(forms_blueprint)
+    return app
+
+
+def create_app_or_exit():
+    """Return the app, or exit with one clear line when configuration is wrong."""
+    try:
+        return create_app()
+    except (ConfigError, SpecError) as error:
+        sys.stderr.write(f"collector: cannot start: {error}\n")
+        sys.exit(1)
+
+

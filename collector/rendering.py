@@ -1,0 +1,37 @@
+"""Draw a form spec as HTML with the RA's typed values and per-field messages."""
+
+from dataclasses import dataclass
+
+from flask import render_template
+
+from collector import widgets
+from collector.validation import raw_value
+
+
+@dataclass(frozen=True)
+class FieldView:
+    """What the template needs to draw one field."""
+    field: object
+    widget: str
+    attributes: dict
+    options: list
+    value: object
+    error: str | None
+
+    def is_checked(self, option_value):
+        """Return whether a radio or checkbox option was chosen."""
+        if isinstance(self.value, list):
+            return option_value in self.value
+        return option_value == self.value
+
+
+def render_form(spec, formdata, submission_id, errors=None, notice=None, status=200):
+    """Return (html, status) for the form, keeping every value the RA typed."""
+    errors = errors or {}
+    views = [FieldView(field=f, widget=widgets.widget(f),
+                       attributes=widgets.input_attributes(f, spec.timezone),
+                       options=widgets.options(f), value=raw_value(f, formdata),
+                       error=errors.get(f.name)) for f in spec.fields]
+    html = render_template("form.html", spec=spec, fields=views, submission_id=submission_id,
+                           errors=errors, notice=notice)
+    return html, status

@@ -1,0 +1,67 @@
+"""Turn text (from a web form, a form file or a replayed record) into typed values.
+
+Each parser takes a string and returns a Python value ready for the database,
+or raises ValueError with a message written for the person who typed it.
+Form-file bounds and submitted values go through the same parsers, so what a
+min or max means cannot differ between the spec and the check.
+"""
+
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+# PostgreSQL `integer` limits: a value outside them would fail the INSERT.
+INT_MIN, INT_MAX = -2**31, 2**31 - 1
+# Generous for any measurement, small enough to refuse a megabyte of digits.
+MAX_NUMBER_CHARS = 40
+
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+                       r"(Z|[+-][0-9]{2}:[0-9]{2})?")
+
+
+def parse_integer(text):
+    """Return `text` as an int that fits a PostgreSQL integer column."""
+    text = text.strip()
+    if len(text) > MAX_NUMBER_CHARS or not _INTEGER.fullmatch(text):
+        raise ValueError("Enter a whole number, like 42.")
+    value = int(text)
+    if not INT_MIN <= value <= INT_MAX:
+        raise ValueError(f"Enter a number between {INT_MIN} and {INT_MAX}.")
+    return value
+
+
+def parse_decimal(text):
+    """Return `text` as a finite Decimal (no NaN, no Infinity, no exponent)."""
+    text = text.strip()
+    if len(text) > MAX_NUMBER_CHARS or not _DECIMAL.fullmatch(text):
+        raise ValueError("Enter a number, like 12.5.")
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
+        raise ValueError("Enter a number, like 12.5.") from None
+
+
+def parse_date(text):
+    """Return `text` (YYYY-MM-DD) as a date."""
+    text = text.strip()
+    try:
+        if not _DATE.fullmatch(text):
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError("Enter a date as YYYY-MM-DD, like 2026-03-31.") from None
+
+
+def parse_datetime(text, timezone):
+    """Return `text` as an aware datetime; a time without offset is in `timezone`."""
+    text = text.strip()
+    try:
+        if not _DATETIME.fullmatch(text):
+            raise ValueError
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError("Enter a date and time, like 2026-03-31 14:30.") from None
+    return value if value.tzinfo else value.replace(tzinfo=timezone)

@@ -1,0 +1,88 @@
+"""The RA's pages: list forms, show a form, take a submission, confirm it."""
+
+import uuid
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from werkzeug.datastructures import MultiDict
+
+from collector.database import db
+from collector.rendering import render_form
+from collector.storage import HeldForRecovery, find_saved, save_submission
+from collector.validation import validate_submission
+
+bp = Blueprint("forms", __name__)
+
+
+def _form_or_404(name):
+    spec, table = current_app.extensions["collector"].get(name)
+    if spec is None:
+        abort(404)
+    return spec, table
+
+
+@bp.get("/")
+def index():
+    """List the forms, so a PI can find their URLs."""
+    specs = current_app.extensions["collector"].specs.values()
+    return render_template("index.html", specs=specs)
+
+
+@bp.get("/forms/<name>")
+def show(name):
+    """Show an empty form with a fresh submission_id."""
+    spec, _table = _form_or_404(name)
+    return render_form(spec, MultiDict(), uuid.uuid4())
+
+
+@bp.post("/forms/<name>")
+def submit(name):
+    """Validate, write one row (at most once), and redirect to the confirmation."""
+    spec, table = _form_or_404(name)
+    submission_id = _submission_id(request.form)
+    if submission_id is None:
+        return render_form(spec, request.form, uuid.uuid4(), status=400,
+                           notice="This entry had no valid reference, so a new one was made. "
+                                  "Check the values below and submit again.")
+    values, errors = validate_submission(spec, request.form)
+    if errors:
+        return render_form(spec, request.form, submission_id, errors=errors, status=422)
+    try:
+        save_submission(db.engine, spec, table, submission_id, values)
+    except HeldForRecovery:
+        page = render_template("held.html", spec=spec, submission_id=submission_id,
+                               formdata=request.form)
+        return page, 503, {"Retry-After": "30"}
+    return redirect(url_for(".saved", name=name, submission_id=submission_id), code=303)
+
+
+@bp.get("/forms/<name>/saved/<uuid:submission_id>")
+def saved(name, submission_id):
+    """Confirm a saved row, only if it really is in the database."""
+    spec, table = _form_or_404(name)
+    saved_at = find_saved(db.engine, table, submission_id)
+    if saved_at is None:
+        return render_template("message.html", title="Not found",
+                               message=f"No saved entry has the reference {submission_id}."), 404
+    return render_template("saved.html", spec=spec, submission_id=submission_id, saved_at=saved_at)
+
+
+@bp.app_errorhandler(CSRFError)
+def csrf_failed(error):
+    """Give an expired or missing CSRF token back as the same form, values kept, fresh token."""
+    spec, _table = current_app.extensions["collector"].get((request.view_args or {}).get("name"))
+    if request.endpoint != "forms.submit" or spec is None:
+        return render_template("message.html", title="Please try again",
+                               message="This request could not be verified. Go back, reload "
+                                       "the page and try again."), 400
+    return render_form(spec, request.form, _submission_id(request.form) or uuid.uuid4(), status=400,
+                       notice="This page was open for a long time or your session changed, so "
+                              "the entry was not saved yet. Your values are kept below: check "
+                              "them and press Submit again.")
+
+
+def _submission_id(formdata):
+    try:
+        return uuid.UUID(formdata.get("submission_id", ""))
+    except ValueError:
+        return None

@@ -1,0 +1,123 @@
+"""The collector's command line: `python manage.py --help` lists the commands."""
+
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from sqlalchemy.exc import OperationalError
+
+from collector.config import ConfigError
+from collector.database import db
+from collector.factory import create_app
+from collector.migrate import create_all
+from collector.registry import load_registry
+from collector.spec_checks import SpecError
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+EMBEDDED_DATA_DIR = PROJECT_ROOT / "instance" / "postgres"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli():
+    """Collector: web forms that write typed rows into PostgreSQL.
+
+    Without DATABASE_URL, commands use an embedded PostgreSQL whose data is
+    kept in instance/postgres (install it with requirements-dev.txt).
+    """
+
+
+@cli.command("create_all")
+def create_all_command():
+    """Create missing tables and columns from forms/*.toml; report drift.
+
+    Safe to run any number of times: it never drops or retypes a column.
+    Heroku runs it in the release phase (see Procfile).
+    """
+    with database_from_environment():
+        changes = migrate(create_app())
+    for change in changes:
+        click.echo(str(change))
+    if not changes:
+        click.echo("All tables match the form files.")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", 5000)),
+              show_default="PORT or 5000", help="Port to listen on.")
+def dev(host, port):
+    """Run locally: start PostgreSQL if needed, create tables, serve the forms.
+
+    Press Ctrl-C to stop the web server and the embedded PostgreSQL.
+    """
+    from werkzeug.serving import run_simple
+
+    with database_from_environment(announce=True):
+        app = create_app()
+        for change in migrate(app):
+            click.echo(str(change))
+        for name in app.extensions["collector"].specs:
+            click.echo(f"Form {name}: http://{host}:{port}/forms/{name}")
+        run_simple(host, port, app, threaded=True)
+    click.echo("Stopped.")
+
+
+@cli.command()
+def check():
+    """Check every form file and print its fields; touches no database."""
+    forms_dir = os.environ.get("FORMS_DIR") or PROJECT_ROOT / "forms"
+    with friendly_errors():
+        registry = load_registry(forms_dir)
+    for spec in registry.specs.values():
+        click.echo(f"{spec.path}: {spec.title!r}, {len(spec.fields)} fields, access={spec.access}, "
+                   f"version {spec.version}")
+        for field in spec.fields:
+            flag = "required" if field.required else "optional"
+            click.echo(f"  {field.name:<28} {field.type:<12} {flag:<8} {field.label}")
+
+
+def migrate(app):
+    """Run create_all for `app`'s forms, turning a refused connection into a clear error."""
+    with friendly_errors(), app.app_context():
+        return create_all(db.engine, app.extensions["collector"])
+
+
+@contextmanager
+def friendly_errors():
+    """Turn configuration, form-file and connection errors into one line and exit 1."""
+    try:
+        yield
+    except (ConfigError, SpecError) as error:
+        raise click.ClickException(str(error)) from None
+    except OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise click.ClickException(f"cannot reach the database: {reason}") from None
+
+
+@contextmanager
+def database_from_environment(announce=False):
+    """Use DATABASE_URL; without it (and off Heroku) run the embedded PostgreSQL meanwhile."""
+    if os.environ.get("DATABASE_URL") or os.environ.get("DYNO"):
+        yield
+        return
+    from collector.embedded import start_embedded
+
+    with friendly_errors():
+        server, url = start_embedded(EMBEDDED_DATA_DIR)
+    if announce:
+        click.echo(f"PostgreSQL (embedded) running, data in {EMBEDDED_DATA_DIR}")
+    os.environ["DATABASE_URL"] = url
+    try:
+        yield
+    finally:
+        del os.environ["DATABASE_URL"]
+        server.cleanup()
+        if announce:
+            click.echo("PostgreSQL (embedded) stopped.")
+
+
+if __name__ == "__main__":
+    cli(prog_name="python manage.py")
+    sys.exit(0)

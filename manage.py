@@ -16,7 +16,8 @@ from collector.registry import load_registry
 from collector.spec_checks import SpecError
 
 PROJECT_ROOT = Path(__file__).resolve().parent
-EMBEDDED_DATA_DIR = PROJECT_ROOT / "instance" / "postgres"
+# Where the embedded PostgreSQL keeps its data; tests point it elsewhere.
+EMBEDDED_DATA_DIR = Path(os.environ.get("EMBEDDED_POSTGRES_DIR") or PROJECT_ROOT / "instance" / "postgres")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -36,7 +37,7 @@ def create_all_command():
     Heroku runs it in the release phase (see Procfile).
     """
     with database_from_environment():
-        changes = migrate(create_app())
+        changes = migrate(build_app())
     for change in changes:
         click.echo(str(change))
     if not changes:
@@ -55,7 +56,7 @@ def dev(host, port):
     from werkzeug.serving import run_simple
 
     with database_from_environment(announce=True):
-        app = create_app()
+        app = build_app()
         for change in migrate(app):
             click.echo(str(change))
         for name in app.extensions["collector"].specs:
@@ -76,6 +77,12 @@ def check():
         for field in spec.fields:
             flag = "required" if field.required else "optional"
             click.echo(f"  {field.name:<28} {field.type:<12} {flag:<8} {field.label}")
+
+
+def build_app():
+    """Build the app from the environment, turning a bad setting or form file into one line."""
+    with friendly_errors():
+        return create_app()
 
 
 def migrate(app):

@@ -46,11 +46,14 @@ def create_app(overrides=None, environ=None):
 
 
 def create_app_or_exit():
-    """Return the app, or exit with one clear line when configuration is wrong."""
+    """Return the app, or exit non-zero with one clear line when configuration is wrong."""
     try:
         return create_app()
     except (ConfigError, SpecError) as error:
         sys.stderr.write(f"collector: cannot start: {error}\n")
-        sys.exit(1)
+        sys.stderr.flush()
+        # 3 is gunicorn's "worker failed to boot": the master stops instead of
+        # respawning a worker that can never start.
+        sys.exit(3)
 
 

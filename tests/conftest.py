@@ -1,0 +1,70 @@
+"""Fixtures: a real PostgreSQL (embedded by default), apps, clients and SQL access."""
+
+import os
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from collector.config import normalise_database_url
+from collector.factory import create_app
+from collector.migrate import create_all
+
+
+def pytest_configure(config):
+    """Refuse to run against the database the app itself uses."""
+    given, live = os.environ.get("TEST_DATABASE_URL"), os.environ.get("DATABASE_URL")
+    if given and live and normalise_database_url(given) == normalise_database_url(live):
+        pytest.exit("TEST_DATABASE_URL equals DATABASE_URL: the tests truncate tables, so "
+                    "they refuse to run against the app's own database.", returncode=2)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """Return the URL of a real PostgreSQL: TEST_DATABASE_URL, or an embedded one."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        yield os.environ["TEST_DATABASE_URL"]
+        return
+    from collector.embedded import start_embedded
+
+    server, url = start_embedded(tmp_path_factory.mktemp("postgres") / "data", "collector_test")
+    yield url
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    """An engine for the tests' own SQL (checking rows, reading the catalog)."""
+    engine = create_engine(normalise_database_url(database_url))
+    yield engine
+    engine.dispose()
+
+
+def make_app(database_url, **environ):
+    """Build an app against `database_url` the way create_app does in production."""
+    environ = {"DATABASE_URL": database_url, "SECRET_KEY": "test-secret", **environ}
+    return create_app(overrides={"TESTING": True}, environ=environ)
+
+
+@pytest.fixture(scope="session")
+def migrated_app(database_url, engine):
+    """The example-forms app with its tables created once per session."""
+    app = make_app(database_url)
+    with engine.begin() as conn:
+        for name in app.extensions["collector"].tables:
+            conn.execute(text(f"DROP TABLE IF EXISTS {name} CASCADE"))
+    create_all(engine, app.extensions["collector"])
+    return app
+
+
+@pytest.fixture
+def app(migrated_app, engine):
+    """The example-forms app, with every form table emptied before the test."""
+    with engine.begin() as conn:
+        for name in migrated_app.extensions["collector"].tables:
+            conn.execute(text(f"TRUNCATE {name} RESTART IDENTITY"))
+    return migrated_app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

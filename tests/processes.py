@@ -1,0 +1,45 @@
+"""Run the project's own commands as real processes: Procfile lines, manage.py."""
+
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def procfile():
+    """Return the Procfile as {"web": command, "release": command}."""
+    lines = (PROJECT_ROOT / "Procfile").read_text().splitlines()
+    return dict(line.split(": ", 1) for line in lines if line.strip())
+
+
+def process_environment(**env):
+    """Return a clean environment whose PATH finds this virtualenv's python and gunicorn."""
+    keep = {k: v for k, v in os.environ.items()
+            if k not in ("DATABASE_URL", "DYNO", "SECRET_KEY", "FORMS_DIR", "WEB_CONCURRENCY")}
+    path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+    return keep | {"PATH": path, "PYTHONUNBUFFERED": "1"} | env
+
+
+def wait_for_http(url, process, seconds=30):
+    """Wait until `url` answers at all; fail early if `process` died."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"process exited with {process.returncode} before serving {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer within {seconds} s")
+
+
+def as_heroku_url(url):
+    """Rewrite any PostgreSQL URL with Heroku's postgres:// scheme."""
+    return "postgres://" + url.split("://", 1)[1]

@@ -1,0 +1,39 @@
+"""The README's run command: embedded PostgreSQL, tables, the form URL, Ctrl-C stops both."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import urllib.request
+
+from tests.helpers import free_port
+from tests.processes import PROJECT_ROOT, process_environment, wait_for_http
+
+
+def postgres_running(data_dir):
+    result = subprocess.run(["pgrep", "-f", f"postgres.*{data_dir}"], capture_output=True)
+    return result.returncode == 0
+
+
+def test_dev_starts_embedded_postgres_serves_and_stops_on_ctrl_c(tmp_path):
+    port, data_dir = free_port(), tmp_path / "pg"
+    dev = subprocess.Popen([sys.executable, "manage.py", "dev", "--port", str(port)],
+                           cwd=PROJECT_ROOT, env=process_environment(EMBEDDED_POSTGRES_DIR=str(data_dir)),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           start_new_session=True)  # its own process group, like a terminal's
+    try:
+        url = f"http://127.0.0.1:{port}/forms/intake"
+        wait_for_http(url, dev, seconds=60)
+        with urllib.request.urlopen(url) as page:
+            assert page.status == 200 and b"Participant intake" in page.read()
+        assert postgres_running(data_dir)
+    finally:
+        os.killpg(dev.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        output, _ = dev.communicate(timeout=60)
+    assert dev.returncode == 0, output
+    assert f"Form intake: {url}" in output
+    assert re.search(r"intake: created table with \d+ fields", output)
+    assert output.rstrip().endswith("PostgreSQL (embedded) stopped.\nStopped.")
+    assert "Traceback" not in output
+    assert not postgres_running(data_dir)

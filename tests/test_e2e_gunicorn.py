@@ -1,0 +1,55 @@
+"""End to end, as Heroku runs it: the Procfile's release line, then its web line under gunicorn."""
+
+import http.cookiejar
+import shlex
+import subprocess
+import urllib.parse
+import urllib.request
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from tests.helpers import free_port, hidden_inputs, valid_intake
+from tests.processes import PROJECT_ROOT, as_heroku_url, process_environment, procfile, wait_for_http
+
+
+@pytest.fixture
+def heroku_env(database_url, migrated_app):
+    return process_environment(DATABASE_URL=as_heroku_url(database_url), PORT=str(free_port()),
+                               SECRET_KEY="e2e-secret", WEB_CONCURRENCY="2")
+
+
+def test_release_then_web_serves_and_writes_a_typed_row(heroku_env, engine):
+    release = subprocess.run(procfile()["release"], shell=True, cwd=PROJECT_ROOT, env=heroku_env,
+                             capture_output=True, text=True, timeout=120)
+    assert release.returncode == 0, release.stderr
+    assert release.stdout == "All tables match the form files.\n"
+
+    web = subprocess.Popen(shlex.split(procfile()["web"]), cwd=PROJECT_ROOT, env=heroku_env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{heroku_env['PORT']}"
+    try:
+        wait_for_http(base + "/", web)
+        opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        with opener.open(base + "/forms/intake") as page:
+            hidden = hidden_inputs(page.read().decode())
+        body = urllib.parse.urlencode({**valid_intake(), **hidden}, doseq=True).encode()
+        with opener.open(base + "/forms/intake", data=body) as confirmation:
+            html = confirmation.read().decode()
+            assert confirmation.status == 200
+            assert confirmation.url == f"{base}/forms/intake/saved/{hidden['submission_id']}"
+        assert "is saved in the database" in html
+    finally:
+        web.terminate()
+        stdout, stderr = web.communicate(timeout=30)
+    assert web.returncode == 0, stderr
+    assert "Booting worker" in stderr and stderr.count("Booting worker") == 2
+    assert f'"submission_id": "{hidden["submission_id"]}"' in stdout
+
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT age_years, smoker, conditions FROM intake "
+                                "WHERE submission_id = :id"), {"id": hidden["submission_id"]}).one()
+    assert tuple(row) == (36, False, ["diabetes", "asthma"])
+    assert uuid.UUID(hidden["submission_id"])

@@ -115,6 +115,7 @@ def database_from_environment(announce=False):
         server, url = start_embedded(EMBEDDED_DATA_DIR)
     if announce:
         click.echo(f"PostgreSQL (embedded) running, data in {EMBEDDED_DATA_DIR}")
+        click.echo(f"Database URL (for psql): {url}")
     os.environ["DATABASE_URL"] = url
     try:
         yield

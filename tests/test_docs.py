@@ -1,0 +1,33 @@
+"""The README's promises: its test command is what CI runs, its variables are the code's."""
+
+import re
+
+from tests.processes import PROJECT_ROOT
+
+README = (PROJECT_ROOT / "README.md").read_text()
+
+
+def readme_commands():
+    return re.findall(r"```sh\n(python3 -m venv .+)\n```", README)
+
+
+def test_readme_has_the_run_and_test_commands_near_the_top():
+    run, test = readme_commands()[:2]
+    assert run.endswith("manage.py dev") and test.endswith("-m pytest")
+    assert README.index(test) < 1500
+
+
+def test_ci_runs_the_readmes_test_command_verbatim():
+    ci = (PROJECT_ROOT / ".ci" / "run").read_text()
+    assert readme_commands()[1] in ci.splitlines()
+
+
+def test_every_environment_variable_the_code_reads_is_documented():
+    sources = [*PROJECT_ROOT.glob("collector/*.py"), PROJECT_ROOT / "manage.py",
+               PROJECT_ROOT / "tests" / "conftest.py"]
+    read = set()
+    for path in sources:
+        read |= set(re.findall(r"""(?:environ(?:\.get\(|\[)|_positive_int\(environ, )["']([A-Z_]+)["']""", path.read_text()))
+    assert {"DATABASE_URL", "SECRET_KEY", "WEB_CONCURRENCY"} <= read
+    documented = set(re.findall(r"^\| `([A-Z_]+)` \|", README, flags=re.MULTILINE))
+    assert read - documented - {"DYNO"} == set()

@@ -31,3 +31,17 @@ def test_every_environment_variable_the_code_reads_is_documented():
     assert {"DATABASE_URL", "SECRET_KEY", "WEB_CONCURRENCY"} <= read
     documented = set(re.findall(r"^\| `([A-Z_]+)` \|", README, flags=re.MULTILINE))
     assert read - documented - {"DYNO"} == set()
+
+
+def test_runtime_txt_names_the_python_the_tests_run_on():
+    import sys
+    runtime = (PROJECT_ROOT / "runtime.txt").read_text().strip()
+    assert runtime.startswith(f"python-{sys.version_info.major}.{sys.version_info.minor}.")
+
+
+def test_requirements_pin_exact_versions():
+    for name in ("requirements.txt", "requirements-dev.txt"):
+        for line in (PROJECT_ROOT / name).read_text().splitlines():
+            if line and not line.startswith(("#", "-r ")):
+                assert re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][0-9A-Za-z.]*", line), (name, line)
+    assert "pixeltable" not in (PROJECT_ROOT / "requirements.txt").read_text()

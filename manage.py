@@ -13,6 +13,7 @@ from collector.database import db
 from collector.factory import create_app
 from collector.migrate import create_all
 from collector.registry import load_registry
+from collector.replay import Summary, read_records, rejected_line, replay_record
 from collector.spec_checks import SpecError
 
 PROJECT_ROOT = Path(__file__).resolve().parent
@@ -63,6 +64,39 @@ def dev(host, port):
             click.echo(f"Form {name}: http://{host}:{port}/forms/{name}")
         run_simple(host, port, app, threaded=True)
     click.echo("Stopped.")
+
+
+@cli.command()
+@click.argument("source", type=click.File("r", encoding="utf-8", errors="replace"), default="-")
+@click.option("--dry-run", is_flag=True, help="Say what would happen; write nothing.")
+def replay(source, dry_run):
+    """Insert failed-write records from SOURCE (a file, or - for stdin) once each.
+
+    SOURCE may be raw stdout or `heroku logs` output: other lines are ignored.
+    Each record is checked against the current form file. Progress and the
+    summary go to stderr; rejected records go to stdout as JSON lines, ready
+    to fix and replay. Exits 1 if any record was rejected.
+
+    Example: heroku logs -n 1500 | python manage.py replay > rejected.jsonl
+    """
+    summary = Summary()
+    with database_from_environment():
+        app = build_app()
+        with friendly_errors(), app.app_context():
+            for record in read_records(source):
+                outcome = replay_record(db.engine, app.extensions["collector"], record, dry_run)
+                summary.outcomes.append(outcome)
+                click.echo(f"{outcome.status}: {record.get('form')} {record.get('submission_id')}"
+                           + (f": {outcome.reason}" if outcome.reason else ""), err=True)
+                if outcome.status == "rejected":
+                    click.echo(rejected_line(outcome))
+    written = "would insert" if dry_run else "inserted"
+    click.echo(f"replay{' (dry run, nothing written)' if dry_run else ''}: "
+               f"{len(summary.outcomes)} records, {summary.count(written)} {written}, "
+               f"{summary.count('present')} already present, {len(summary.rejected)} rejected",
+               err=True)
+    if summary.rejected:
+        sys.exit(1)
 
 
 @cli.command()

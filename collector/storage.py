@@ -15,20 +15,27 @@ class HeldForRecovery(Exception):
         self.submission_id = submission_id
 
 
-def save_submission(engine, spec, table, submission_id, values, entered_by=None):
-    """Insert the row once; return True if inserted, False if it was already there.
+def insert_once(engine, spec, table, submission_id, values, entered_by=None, submitted_at=None):
+    """Insert the row unless its submission_id is already there; return True if inserted.
 
     The unique submission_id plus ON CONFLICT DO NOTHING makes a resubmission
-    (double click, retry after a timeout, replay) harmless.
+    (double click, retry after a timeout, replay, a second dyno) harmless.
     """
     row = {**values, "submission_id": submission_id, "entered_by": entered_by,
            "form_version": spec.version}
+    if submitted_at is not None:
+        row["submitted_at"] = submitted_at
     statement = (insert(table).values(row)
                  .on_conflict_do_nothing(index_elements=["submission_id"])
                  .returning(table.c.id))
+    with engine.begin() as conn:
+        return conn.execute(statement).first() is not None
+
+
+def save_submission(engine, spec, table, submission_id, values, entered_by=None):
+    """Insert the row once (see insert_once), or print it for replay and raise HeldForRecovery."""
     try:
-        with engine.begin() as conn:
-            inserted = conn.execute(statement).first() is not None
+        inserted = insert_once(engine, spec, table, submission_id, values, entered_by)
     except Exception as error:  # any failure at all: the entry must not be lost
         record_failed_write(spec.name, submission_id, entered_by, values, error)
         raise HeldForRecovery(submission_id) from error
@@ -42,3 +49,8 @@ def find_saved(engine, table, submission_id):
     query = select(table.c.submitted_at).where(table.c.submission_id == submission_id)
     with engine.connect() as conn:
         return conn.execute(query).scalar()
+
+
+def is_saved(engine, table, submission_id):
+    """Return whether a row with this submission_id exists."""
+    return find_saved(engine, table, submission_id) is not None

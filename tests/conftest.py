@@ -68,3 +68,19 @@ def app(migrated_app, engine):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+_REPORT = []
+
+
+@pytest.fixture
+def report():
+    """Collect a measured line to print in the test run's summary."""
+    return _REPORT.append
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _REPORT:
+        terminalreporter.section("collector measurements")
+        for line in _REPORT:
+            terminalreporter.write_line(line)

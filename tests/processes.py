@@ -43,3 +43,41 @@ def wait_for_http(url, process, seconds=30):
 def as_heroku_url(url):
     """Rewrite any PostgreSQL URL with Heroku's postgres:// scheme."""
     return "postgres://" + url.split("://", 1)[1]
+
+
+class WebProcess:
+    """The Procfile's web line under real gunicorn; stdout kept in a file for replay."""
+
+    def __init__(self, env, log_path):
+        self.env, self.log_path = env, log_path
+        self.base_url = f"http://127.0.0.1:{env['PORT']}"
+        self.process = None
+
+    def __enter__(self):
+        import shlex
+        import subprocess
+        self._stdout = open(self.log_path, "w")
+        self._stderr = open(str(self.log_path) + ".err", "w")
+        self.process = subprocess.Popen(shlex.split(procfile()["web"]), cwd=PROJECT_ROOT,
+                                        env=self.env, stdout=self._stdout, stderr=self._stderr)
+        wait_for_http(self.base_url + "/", self.process)
+        return self
+
+    def stop(self, timeout=40):
+        """SIGTERM, as Heroku sends it; return gunicorn's exit code."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        code = self.process.wait(timeout=timeout)
+        self._stdout.close()
+        self._stderr.close()
+        return code
+
+    def __exit__(self, *exc):
+        if self.process.poll() is None:
+            self.stop()
+
+    def stdout(self):
+        return self.log_path.read_text()
+
+    def stderr(self):
+        return open(str(self.log_path) + ".err").read()

@@ -60,17 +60,22 @@ def stored(engine):
         return conn.execute(text("SELECT submission_id::text, site, notes FROM intake")).all()
 
 
-def test_offline_submit_keeps_the_draft_and_retry_saves_once(browser, web, engine):
+def submit_offline(browser, web):
+    """Open the form, fill it, lose the signal, press Submit; return (context, page, id)."""
     context = browser.new_context()
     page = context.new_page()
     page.goto(web.base_url + "/forms/intake")
     submission_id = page.input_value("input[name=submission_id]")
     fill_intake(page)
     assert drafts(page) == [f"collector:draft:intake:{submission_id}"]
-
-    context.set_offline(True)            # signal lost mid-entry
+    context.set_offline(True)
     page.click("button[type=submit]")
     page.wait_for_selector("#draft-status:has-text('there is no connection')")
+    return context, page, submission_id
+
+
+def test_offline_submit_keeps_the_draft_and_retry_saves_once(browser, web, engine):
+    context, page, submission_id = submit_offline(browser, web)
     assert "kept on this device" in page.inner_text("#draft-status")
     assert drafts(page) and stored(engine) == []
 
@@ -84,14 +89,7 @@ def test_offline_submit_keeps_the_draft_and_retry_saves_once(browser, web, engin
 
 
 def test_draft_from_a_closed_tab_is_offered_back_with_its_reference(browser, web, engine):
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(web.base_url + "/forms/intake")
-    first_id = page.input_value("input[name=submission_id]")
-    fill_intake(page)
-    context.set_offline(True)
-    page.click("button[type=submit]")
-    page.wait_for_selector("#draft-status:has-text('Not saved yet')")
+    context, page, first_id = submit_offline(browser, web)
     page.close()                          # the RA gives up and closes the tab
 
     context.set_offline(False)

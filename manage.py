@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from sqlalchemy.exc import OperationalError
 
+from collector import invites
 from collector.config import ConfigError
 from collector.database import db
 from collector.factory import create_app
@@ -37,8 +38,8 @@ def create_all_command():
     Safe to run any number of times: it never drops or retypes a column.
     Heroku runs it in the release phase (see Procfile).
     """
-    with database_from_environment():
-        changes = migrate(build_app())
+    with app_on_database() as app:
+        changes = create_all(db.engine, app.extensions["collector"])
     for change in changes:
         click.echo(str(change))
     if not changes:
@@ -56,12 +57,12 @@ def dev(host, port):
     """
     from werkzeug.serving import run_simple
 
-    with database_from_environment(announce=True):
-        app = build_app()
-        for change in migrate(app):
+    with app_on_database(announce=True) as app:
+        for change in create_all(db.engine, app.extensions["collector"]):
             click.echo(str(change))
-        for name in app.extensions["collector"].specs:
-            click.echo(f"Form {name}: http://{host}:{port}/forms/{name}")
+        for spec in app.extensions["collector"].specs.values():
+            needs = '  (invite only: python manage.py invite "Your Name")' if spec.access == "invite" else ""
+            click.echo(f"Form {spec.name}: http://{host}:{port}/forms/{spec.name}{needs}")
         run_simple(host, port, app, threaded=True)
     click.echo("Stopped.")
 
@@ -80,16 +81,14 @@ def replay(source, dry_run):
     Example: heroku logs -n 1500 | python manage.py replay > rejected.jsonl
     """
     summary = Summary()
-    with database_from_environment():
-        app = build_app()
-        with friendly_errors(), app.app_context():
-            for record in read_records(source):
-                outcome = replay_record(db.engine, app.extensions["collector"], record, dry_run)
-                summary.outcomes.append(outcome)
-                click.echo(f"{outcome.status}: {record.get('form')} {record.get('submission_id')}"
-                           + (f": {outcome.reason}" if outcome.reason else ""), err=True)
-                if outcome.status == "rejected":
-                    click.echo(rejected_line(outcome))
+    with app_on_database() as app:
+        for record in read_records(source):
+            outcome = replay_record(db.engine, app.extensions["collector"], record, dry_run)
+            summary.outcomes.append(outcome)
+            click.echo(f"{outcome.status}: {record.get('form')} {record.get('submission_id')}"
+                       + (f": {outcome.reason}" if outcome.reason else ""), err=True)
+            if outcome.status == "rejected":
+                click.echo(rejected_line(outcome))
     written = "would insert" if dry_run else "inserted"
     click.echo(f"replay{' (dry run, nothing written)' if dry_run else ''}: "
                f"{len(summary.outcomes)} records, {summary.count(written)} {written}, "
@@ -97,6 +96,59 @@ def replay(source, dry_run):
                err=True)
     if summary.rejected:
         sys.exit(1)
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--base-url", envvar="BASE_URL", help="The app's public URL (default: BASE_URL; "
+              "locally http://127.0.0.1:5000).")
+def invite(name, base_url):
+    """Create a personal invite link for the RA called NAME and print it.
+
+    Opening the link signs that browser in; every row it submits carries
+    NAME in entered_by. Send the link privately: it works until revoked.
+    """
+    if not base_url:
+        if os.environ.get("DYNO"):
+            raise click.ClickException("set BASE_URL first, e.g. heroku config:set "
+                                       "BASE_URL=https://your-app.herokuapp.com")
+        base_url = "http://127.0.0.1:5000"
+    with app_on_database() as app:
+        create_all(db.engine, app.extensions["collector"])  # a fresh database has no invites table
+        try:
+            invite_id, token = invites.create_invite(db.engine, name)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"Invite #{invite_id} for {' '.join(name.split())}:")
+    click.echo(f"{base_url.rstrip('/')}/invite/{token}")
+
+
+@cli.command("invites")
+def list_invites_command():
+    """List every invite: number, name, created, and whether it is revoked."""
+    with app_on_database() as app:
+        create_all(db.engine, app.extensions["collector"])
+        rows = invites.list_invites(db.engine)
+    if not rows:
+        click.echo('No invites yet. Create one with: python manage.py invite "Alice Ng"')
+    for row in rows:
+        state = f"revoked {row['revoked_at']:%Y-%m-%d %H:%M}" if row["revoked_at"] else "active"
+        click.echo(f"#{row['id']:<5} {row['name']:<30} created {row['created_at']:%Y-%m-%d %H:%M}  {state}")
+
+
+@cli.command()
+@click.argument("invite_id", type=int)
+def revoke(invite_id):
+    """Revoke invite number INVITE_ID (see `invites`) at once.
+
+    The next submit from a browser signed in with it is refused; rows it
+    entered before are kept as they are.
+    """
+    with app_on_database():
+        name = invites.revoke(db.engine, invite_id)
+    if name is None:
+        raise click.ClickException(f"no active invite #{invite_id} (see: python manage.py invites)")
+    click.echo(f"Revoked invite #{invite_id} ({name}).")
 
 
 @cli.command()
@@ -113,18 +165,6 @@ def check():
             click.echo(f"  {field.name:<28} {field.type:<12} {flag:<8} {field.label}")
 
 
-def build_app():
-    """Build the app from the environment, turning a bad setting or form file into one line."""
-    with friendly_errors():
-        return create_app()
-
-
-def migrate(app):
-    """Run create_all for `app`'s forms, turning a refused connection into a clear error."""
-    with friendly_errors(), app.app_context():
-        return create_all(db.engine, app.extensions["collector"])
-
-
 @contextmanager
 def friendly_errors():
     """Turn configuration, form-file and connection errors into one line and exit 1."""
@@ -135,6 +175,15 @@ def friendly_errors():
     except OperationalError as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         raise click.ClickException(f"cannot reach the database: {reason}") from None
+
+
+@contextmanager
+def app_on_database(announce=False):
+    """Build the app on DATABASE_URL (or the embedded PostgreSQL) and enter its app context."""
+    with database_from_environment(announce), friendly_errors():
+        app = create_app()
+        with app.app_context():
+            yield app
 
 
 @contextmanager

@@ -17,6 +17,8 @@ RESERVED_CONNECTIONS = 4
 # A request must fail well inside the router's 30 s, not hang on a dead host.
 CONNECT_TIMEOUT_SECONDS = 5
 CSRF_TOKEN_HOURS = 24
+# An RA signs a browser in once per study phase; revoking an invite ends it sooner.
+SESSION_DAYS = 180
 
 
 class ConfigError(RuntimeError):
@@ -89,6 +91,7 @@ def load_config(environ, instance_path):
         "WTF_CSRF_TIME_LIMIT": CSRF_TOKEN_HOURS * 3600,
         "SESSION_COOKIE_SECURE": on_heroku,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": SESSION_DAYS * 24 * 3600,
         "ON_HEROKU": on_heroku,
     }
 

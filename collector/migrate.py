@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import inspect, text
 
 from collector.checks import field_checks
+from collector.invites import system_metadata
 from collector.schema import column_comment, metadata_columns, table_comment
 
 LOCK_KEY = "collector.create_all"
@@ -38,6 +39,7 @@ def create_all(engine, registry):
     with engine.begin() as conn:
         # Two release phases or a release and a dev run must not interleave DDL.
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": LOCK_KEY})
+        system_metadata.create_all(conn)  # the collector's own tables (invites)
         for spec in registry.specs.values():
             table = registry.tables[spec.name]
             if inspect(conn).has_table(spec.name):

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import MultiDict
 
+from collector import access
 from collector.database import db
 from collector.rendering import render_form
 from collector.storage import HeldForRecovery, find_saved, save_submission
@@ -24,14 +25,27 @@ def _form_or_404(name):
 @bp.get("/")
 def index():
     """List the forms, so a PI can find their URLs."""
-    specs = current_app.extensions["collector"].specs.values()
-    return render_template("index.html", specs=specs)
+    specs = [spec for spec in current_app.extensions["collector"].specs.values()
+             if spec.access == "public" or access.signed_in_name()]
+    return render_template("index.html", specs=specs, ra_name=access.signed_in_name())
+
+
+@bp.get("/invite/<token>")
+def invite(token):
+    """Sign this browser in with a personal invite link."""
+    name = access.sign_in(token)
+    if name is None:
+        return render_template("message.html", title="Invite link not valid",
+                               message="This invite link is not valid: it may have been revoked "
+                                       "or mistyped. Ask your PI for a new one."), 403
+    return redirect(url_for(".index"), code=303)
 
 
 @bp.get("/forms/<name>")
 def show(name):
     """Show an empty form with a fresh submission_id."""
     spec, _table = _form_or_404(name)
+    access.check_can_open(spec)
     return render_form(spec, MultiDict(), uuid.uuid4())
 
 
@@ -44,11 +58,12 @@ def submit(name):
         return render_form(spec, request.form, uuid.uuid4(), status=400,
                            notice="This entry had no valid reference, so a new one was made. "
                                   "Check the values below and submit again.")
+    entered_by = access.entered_by(spec)
     values, errors = validate_submission(spec, request.form)
     if errors:
         return render_form(spec, request.form, submission_id, errors=errors, status=422)
     try:
-        save_submission(db.engine, spec, table, submission_id, values)
+        save_submission(db.engine, spec, table, submission_id, values, entered_by)
     except HeldForRecovery:
         page = render_template("held.html", spec=spec, submission_id=submission_id,
                                formdata=request.form)
@@ -67,6 +82,9 @@ def saved(name, submission_id):
     return render_template("saved.html", spec=spec, submission_id=submission_id, saved_at=saved_at)
 
 
+bp.app_errorhandler(access.AccessDenied)(access.denied_page)
+
+
 @bp.app_errorhandler(CSRFError)
 def csrf_failed(error):
     """Give an expired or missing CSRF token back as the same form, values kept, fresh token."""
@@ -75,6 +93,10 @@ def csrf_failed(error):
         return render_template("message.html", title="Please try again",
                                message="This request could not be verified. Go back, reload "
                                        "the page and try again."), 400
+    try:
+        access.check_can_open(spec)
+    except access.AccessDenied as denied:
+        return access.denied_page(denied)
     return render_form(spec, request.form, _submission_id(request.form) or uuid.uuid4(), status=400,
                        notice="This page was open for a long time or your session changed, so "
                               "the entry was not saved yet. Your values are kept below: check "

@@ -7,6 +7,7 @@ from sqlalchemy import create_engine, text
 
 from collector.config import normalise_database_url
 from collector.factory import create_app
+from collector.invites import create_invite
 from collector.migrate import create_all
 
 
@@ -60,14 +61,24 @@ def migrated_app(database_url, engine):
 def app(migrated_app, engine):
     """The example-forms app, with every form table emptied before the test."""
     with engine.begin() as conn:
-        for name in migrated_app.extensions["collector"].tables:
+        for name in [*migrated_app.extensions["collector"].tables, "invites"]:
             conn.execute(text(f"TRUNCATE {name} RESTART IDENTITY"))
     return migrated_app
 
 
 @pytest.fixture
-def client(app):
+def anonymous_client(app):
+    """A browser that has not opened an invite link."""
     return app.test_client()
+
+
+@pytest.fixture
+def client(app, engine):
+    """A browser signed in with a real invite link, as RA "Test RA"."""
+    client = app.test_client()
+    _id, token = create_invite(engine, "Test RA")
+    assert client.get(f"/invite/{token}").status_code == 303
+    return client
 
 
 _REPORT = []

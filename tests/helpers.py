@@ -26,3 +26,18 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def invite_link(engine, base_url, name="Test RA"):
+    """Create a real invite in the database behind `engine`; return its link."""
+    from collector.invites import create_invite
+    _id, token = create_invite(engine, name)
+    return f"{base_url}/invite/{token}"
+
+
+def signed_in_before_outage(app, name="Test RA"):
+    """Return a test client whose browser signed in earlier (the database is down now)."""
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["invite_id"], session["ra_name"] = 1, name
+    return client

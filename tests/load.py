@@ -18,10 +18,15 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 class FormClient:
     """One RA's browser: its own cookie jar, a fresh form before each submission."""
 
-    def __init__(self, base_url):
+    def __init__(self, base_url, invite_url=None):
         self.base_url = base_url
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect())
+        if invite_url:
+            try:
+                self.opener.open(invite_url, timeout=30)
+            except urllib.error.HTTPError as answer:
+                assert answer.code == 303, f"invite link refused: {answer.code}"
 
     def fresh_form(self):
         """Open the intake form; return its hidden inputs (csrf_token, submission_id)."""
@@ -41,8 +46,8 @@ class FormClient:
 class Load:
     """Several clients submitting in a loop until stopped; every answer is recorded."""
 
-    def __init__(self, base_url, clients=4):
-        self.base_url, self.clients = base_url, clients
+    def __init__(self, base_url, invite_url=None, clients=4):
+        self.base_url, self.invite_url, self.clients = base_url, invite_url, clients
         self.results = []          # (submission_id, status) for every answered POST
         self.unanswered = 0        # connection errors: the client would keep its draft
         self._stop = threading.Event()
@@ -61,7 +66,7 @@ class Load:
             thread.join(timeout=60)
 
     def _run(self):
-        client = FormClient(self.base_url)
+        client = FormClient(self.base_url, self.invite_url)
         while not self._stop.is_set():
             try:
                 hidden = client.fresh_form()

@@ -6,7 +6,7 @@ import shutil
 import pytest
 from sqlalchemy import text
 
-from tests.helpers import free_port
+from tests.helpers import free_port, invite_link
 from tests.processes import WebProcess, process_environment
 
 CHROMIUM = "/usr/bin/chromium"
@@ -38,6 +38,16 @@ def web(app, database_url, tmp_path):
         yield web
 
 
+def signed_in_context(browser, web, engine, **options):
+    """A browser context that has opened an RA's invite link."""
+    context = browser.new_context(**options)
+    page = context.new_page()
+    page.goto(invite_link(engine, web.base_url))
+    assert "Signed in as" in page.inner_text("main")
+    page.close()
+    return context
+
+
 def fill_intake(page):
     page.fill("#f-participant_id", "P0042")
     page.check("input[name=site][value=south]")
@@ -60,9 +70,9 @@ def stored(engine):
         return conn.execute(text("SELECT submission_id::text, site, notes FROM intake")).all()
 
 
-def submit_offline(browser, web):
+def submit_offline(browser, web, engine):
     """Open the form, fill it, lose the signal, press Submit; return (context, page, id)."""
-    context = browser.new_context()
+    context = signed_in_context(browser, web, engine)
     page = context.new_page()
     page.goto(web.base_url + "/forms/intake")
     submission_id = page.input_value("input[name=submission_id]")
@@ -75,7 +85,7 @@ def submit_offline(browser, web):
 
 
 def test_offline_submit_keeps_the_draft_and_retry_saves_once(browser, web, engine):
-    context, page, submission_id = submit_offline(browser, web)
+    context, page, submission_id = submit_offline(browser, web, engine)
     assert "kept on this device" in page.inner_text("#draft-status")
     assert drafts(page) and stored(engine) == []
 
@@ -89,7 +99,7 @@ def test_offline_submit_keeps_the_draft_and_retry_saves_once(browser, web, engin
 
 
 def test_draft_from_a_closed_tab_is_offered_back_with_its_reference(browser, web, engine):
-    context, page, first_id = submit_offline(browser, web)
+    context, page, first_id = submit_offline(browser, web, engine)
     page.close()                          # the RA gives up and closes the tab
 
     context.set_offline(False)
@@ -110,7 +120,7 @@ def test_draft_from_a_closed_tab_is_offered_back_with_its_reference(browser, web
 def test_a_held_submission_keeps_the_draft_until_really_saved(browser, web, engine):
     with engine.begin() as conn:
         conn.execute(text("ALTER TABLE intake ADD CONSTRAINT browser_too_strict CHECK (age_years < 30)"))
-    context = browser.new_context()
+    context = signed_in_context(browser, web, engine)
     page = context.new_page()
     try:
         page.goto(web.base_url + "/forms/intake")
@@ -130,7 +140,7 @@ def test_a_held_submission_keeps_the_draft_until_really_saved(browser, web, engi
 
 
 def test_form_works_with_javascript_off(browser, web, engine):
-    context = browser.new_context(java_script_enabled=False)
+    context = signed_in_context(browser, web, engine, java_script_enabled=False)
     page = context.new_page()
     page.goto(web.base_url + "/forms/intake")
     submission_id = page.input_value("input[name=submission_id]")

@@ -5,6 +5,7 @@ import re
 import signal
 import subprocess
 import sys
+import http.cookiejar
 import urllib.request
 
 from tests.helpers import free_port
@@ -18,21 +19,32 @@ def postgres_running(data_dir):
 
 def test_dev_starts_embedded_postgres_serves_and_stops_on_ctrl_c(tmp_path):
     port, data_dir = free_port(), tmp_path / "pg"
+    env = process_environment(EMBEDDED_POSTGRES_DIR=str(data_dir))
     dev = subprocess.Popen([sys.executable, "manage.py", "dev", "--port", str(port)],
-                           cwd=PROJECT_ROOT, env=process_environment(EMBEDDED_POSTGRES_DIR=str(data_dir)),
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True,
                            start_new_session=True)  # its own process group, like a terminal's
     try:
         url = f"http://127.0.0.1:{port}/forms/intake"
         wait_for_http(url, dev, seconds=60)
-        with urllib.request.urlopen(url) as page:
+        # The PI's next step, in a second terminal: an invite link for themselves.
+        invite = subprocess.run([sys.executable, "manage.py", "invite", "Dev Tester",
+                                 "--base-url", f"http://127.0.0.1:{port}"], cwd=PROJECT_ROOT,
+                                env=env, capture_output=True, text=True, timeout=60)
+        assert invite.returncode == 0, invite.stderr
+        link = invite.stdout.splitlines()[-1]
+        browser = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        with browser.open(link) as signed_in:
+            assert b"Signed in as <strong>Dev Tester</strong>" in signed_in.read()
+        with browser.open(url) as page:
             assert page.status == 200 and b"Participant intake" in page.read()
-        assert postgres_running(data_dir)
+        assert postgres_running(data_dir), "the invite command must not stop dev's PostgreSQL"
     finally:
         os.killpg(dev.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         output, _ = dev.communicate(timeout=60)
     assert dev.returncode == 0, output
-    assert f"Form intake: {url}" in output
+    assert f"Form intake: {url}  (invite only" in output
     assert re.search(r"intake: created table with \d+ fields", output)
     assert output.rstrip().endswith("PostgreSQL (embedded) stopped.\nStopped.")
     assert "Traceback" not in output

@@ -10,7 +10,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from tests.helpers import free_port, hidden_inputs, valid_intake
+from tests.helpers import free_port, hidden_inputs, invite_link, valid_intake
 from tests.processes import PROJECT_ROOT, as_heroku_url, process_environment, procfile, wait_for_http
 
 
@@ -33,6 +33,7 @@ def test_release_then_web_serves_and_writes_a_typed_row(heroku_env, engine):
         wait_for_http(base + "/", web)
         opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        opener.open(invite_link(engine, base, "Alice Ng")).close()
         with opener.open(base + "/forms/intake") as page:
             hidden = hidden_inputs(page.read().decode())
         body = urllib.parse.urlencode({**valid_intake(), **hidden}, doseq=True).encode()
@@ -49,7 +50,7 @@ def test_release_then_web_serves_and_writes_a_typed_row(heroku_env, engine):
     assert f'"submission_id": "{hidden["submission_id"]}"' in stdout
 
     with engine.connect() as conn:
-        row = conn.execute(text("SELECT age_years, smoker, conditions FROM intake "
+        row = conn.execute(text("SELECT age_years, smoker, conditions, entered_by FROM intake "
                                 "WHERE submission_id = :id"), {"id": hidden["submission_id"]}).one()
-    assert tuple(row) == (36, False, ["diabetes", "asthma"])
+    assert tuple(row) == (36, False, ["diabetes", "asthma"], "Alice Ng")
     assert uuid.UUID(hidden["submission_id"])

@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import text
 
 from tests.conftest import make_app
-from tests.helpers import free_port, hidden_inputs, valid_intake
+from tests.helpers import free_port, hidden_inputs, signed_in_before_outage, valid_intake
 
 CONTRACT_KEYS = ["event", "form", "submission_id", "entered_by", "values", "error",
                  "request_id", "at"]
@@ -35,7 +35,7 @@ def only_json_line(output):
 def test_unreachable_database_prints_the_exact_record_and_tells_the_truth(capfd):
     port = free_port()
     app = make_app(f"postgres://collector@127.0.0.1:{port}/collector")
-    client = app.test_client()
+    client = signed_in_before_outage(app)
     capfd.readouterr()
     submission_id = str(uuid.uuid4())
     response = submit(client, submission_id)
@@ -43,7 +43,7 @@ def test_unreachable_database_prints_the_exact_record_and_tells_the_truth(capfd)
     assert list(record) == CONTRACT_KEYS
     assert record | {"at": None, "error": None} == {
         "event": "submission_failed", "form": "intake", "submission_id": submission_id,
-        "entered_by": None, "values": EXPECTED_VALUES, "error": None, "request_id": "req-42",
+        "entered_by": "Test RA", "values": EXPECTED_VALUES, "error": None, "request_id": "req-42",
         "at": None}
     assert record["error"].startswith(
         f'OperationalError: connection to server at "127.0.0.1", port {port} failed')

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 
 from collector.config import normalise_database_url
 from collector.embedded import start_embedded
-from tests.helpers import free_port
+from tests.helpers import free_port, invite_link
 from tests.load import ConnectionSampler, FormClient, Load
 from tests.processes import PROJECT_ROOT, WebProcess, as_heroku_url, process_environment, procfile
 
@@ -58,14 +58,15 @@ def stored_ids(engine):
 def test_database_outage_under_load_loses_nothing(empty_intake, tmp_path, report):
     server, url, engine = empty_intake
     with WebProcess(web_env(url), tmp_path / "web.log") as web, ConnectionSampler(engine) as sampler:
-        load = Load(web.base_url, clients=4)
+        link = invite_link(engine, web.base_url)
+        load = Load(web.base_url, link, clients=4)
         load.start()
         time.sleep(1.5)
         server.stop()                      # the database goes away mid-stream
         time.sleep(2.0)
         load.stop()
         server.ensure_postgres_running()   # and comes back; gunicorn is not restarted
-        client = FormClient(web.base_url)
+        client = FormClient(web.base_url, link)
         first_after_restart = client.post(client.fresh_form())
         load.start()
         time.sleep(1.5)
@@ -95,7 +96,8 @@ def test_same_submission_to_two_instances_at_once_makes_one_row(empty_intake, tm
             ConnectionSampler(engine) as sampler:
         answers = []
         for _ in range(rounds):
-            clients = [FormClient(a.base_url), FormClient(b.base_url)]
+            clients = [FormClient(a.base_url, invite_link(engine, a.base_url)),
+                       FormClient(b.base_url, invite_link(engine, b.base_url))]
             forms = [client.fresh_form() for client in clients]
             submission_id = forms[0]["submission_id"]
             barrier = threading.Barrier(2)
@@ -132,7 +134,7 @@ def test_sigterm_lets_in_flight_submissions_finish(empty_intake, tmp_path, repor
                           "EXECUTE FUNCTION slow_insert()"))
     try:
         with WebProcess(web_env(url), tmp_path / "web.log") as web:
-            clients = [FormClient(web.base_url) for _ in range(2)]
+            clients = [FormClient(web.base_url, invite_link(engine, web.base_url)) for _ in range(2)]
             forms = [client.fresh_form() for client in clients]
             answers = []
             threads = [threading.Thread(target=lambda c=c, f=f: answers.append((f, c.post(f))))

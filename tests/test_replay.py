@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.conftest import make_app
-from tests.helpers import free_port, hidden_inputs, valid_intake
+from tests.helpers import free_port, hidden_inputs, signed_in_before_outage, valid_intake
 from tests.processes import PROJECT_ROOT, process_environment
 
 
@@ -20,7 +20,7 @@ from tests.processes import PROJECT_ROOT, process_environment
 def failed_lines():
     """Three real failed-write lines, produced by the app against a closed port."""
     app = make_app(f"postgres://u@127.0.0.1:{free_port()}/d")
-    client = app.test_client()
+    client = signed_in_before_outage(app)
     lines = []
     for age in ("31", "32", "33"):
         hidden = hidden_inputs(client.get("/forms/intake").get_data(as_text=True))
@@ -66,6 +66,7 @@ def test_replay_inserts_each_record_once_and_twice_is_harmless(app, engine, data
                                             for rec in records]
     # submitted_at is when the RA submitted, not when the replay ran.
     assert [r[2] for r in rows] == [datetime.fromisoformat(rec["at"]) for rec in records]
+    assert {r[3] for r in rows} == {"Test RA"}
 
     second = replay(database_url, "\n".join(failed_lines))
     assert second.returncode == 0

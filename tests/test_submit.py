@@ -117,8 +117,7 @@ def test_missing_csrf_token_keeps_values_and_gives_a_fresh_token(client, engine)
     assert retry.status_code == 303 and len(rows(engine)) == 1
 
 
-def test_expired_csrf_token_keeps_values(app, engine):
-    client = app.test_client()
+def test_expired_csrf_token_keeps_values(app, client, engine):
     stale = hidden_inputs(open_form(client))
     app.config["WTF_CSRF_TIME_LIMIT"] = 1
     try:

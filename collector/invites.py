@@ -1,0 +1,67 @@
+"""RA invite links: a secret token per person, stored only as its hash.
+
+Opening /invite/<token> signs that browser in (a signed session cookie);
+every row it submits carries the invite's name in `entered_by`. Revoking an
+invite takes effect at the next submit, because each submit re-reads it.
+"""
+
+import hashlib
+import secrets
+
+from sqlalchemy import (BigInteger, Column, DateTime, Identity, MetaData, Table, Text, func,
+                        select, update)
+
+system_metadata = MetaData()
+
+invites = Table(
+    "invites", system_metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("name", Text, nullable=False, comment="The RA's name, written to entered_by."),
+    Column("token_hash", Text, nullable=False, unique=True,
+           comment="SHA-256 of the invite token; the token itself is never stored."),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("revoked_at", DateTime(timezone=True), comment="Set by manage.py revoke."),
+    comment="RA invite links (collector's own table).",
+)
+
+
+def token_hash(token):
+    """Return the stored form of a token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_invite(engine, name):
+    """Store a new invite for `name`; return (id, token). The token is shown once."""
+    name = " ".join(name.split())
+    if not name:
+        raise ValueError("give the RA's name, e.g. manage.py invite \"Alice Ng\"")
+    token = secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        invite_id = conn.execute(invites.insert().values(name=name, token_hash=token_hash(token))
+                                 .returning(invites.c.id)).scalar()
+    return invite_id, token
+
+
+def active_invite(engine, *, token=None, invite_id=None):
+    """Return the (id, name) of an unrevoked invite by token or id, else None."""
+    query = select(invites.c.id, invites.c.name).where(invites.c.revoked_at.is_(None))
+    if token is not None:
+        query = query.where(invites.c.token_hash == token_hash(token))
+    else:
+        query = query.where(invites.c.id == invite_id)
+    with engine.connect() as conn:
+        return conn.execute(query).first()
+
+
+def list_invites(engine):
+    """Return every invite, newest first."""
+    with engine.connect() as conn:
+        return conn.execute(select(invites).order_by(invites.c.id.desc())).mappings().all()
+
+
+def revoke(engine, invite_id):
+    """Revoke an invite at once; return its name, or None if there was no active one."""
+    with engine.begin() as conn:
+        return conn.execute(update(invites).where(invites.c.id == invite_id,
+                                                  invites.c.revoked_at.is_(None))
+                            .values(revoked_at=func.now()).returning(invites.c.name)).scalar()

@@ -1,0 +1,116 @@
+"""RA invite links: hashed tokens, sign-in, entered_by, immediate revoke, public forms."""
+
+import hashlib
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import text
+
+from collector.invites import create_invite
+from collector.migrate import create_all
+from tests.conftest import make_app
+from tests.helpers import hidden_inputs, valid_intake
+from tests.processes import PROJECT_ROOT, process_environment
+
+
+def manage(database_url, *args, **env):
+    return subprocess.run([sys.executable, "manage.py", *args], capture_output=True, text=True,
+                          cwd=PROJECT_ROOT, timeout=60,
+                          env=process_environment(DATABASE_URL=database_url, **env))
+
+
+def intake_rows(engine):
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT participant_id, entered_by FROM intake")).all()
+
+
+def submit(client, **changes):
+    hidden = hidden_inputs(client.get("/forms/intake").get_data(as_text=True))
+    return client.post("/forms/intake", data={**valid_intake(**changes), **hidden})
+
+
+def test_invite_command_prints_a_link_and_stores_only_its_hash(app, database_url, engine):
+    result = manage(database_url, "invite", "  Alice   Ng ", BASE_URL="https://study.example/")
+    assert result.returncode == 0, result.stderr
+    header, link = result.stdout.splitlines()
+    assert header == "Invite #1 for Alice Ng:"
+    assert link.startswith("https://study.example/invite/")
+    token = link.rsplit("/", 1)[1]
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT name, token_hash FROM invites")).one()
+        every_value = conn.execute(text("SELECT invites::text FROM invites")).scalar()
+    assert tuple(stored) == ("Alice Ng", hashlib.sha256(token.encode()).hexdigest())
+    assert token not in every_value
+
+
+def test_signed_in_browser_submits_under_the_ras_name(app, engine, anonymous_client):
+    _id, token = create_invite(engine, "Alice Ng")
+    response = anonymous_client.get(f"/invite/{token}")
+    assert response.status_code == 303
+    index = anonymous_client.get("/").get_data(as_text=True)
+    assert "Signed in as <strong>Alice Ng</strong>" in index
+    assert submit(anonymous_client).status_code == 303
+    assert intake_rows(engine) == [("P0042", "Alice Ng")]
+
+
+def test_invite_only_form_refuses_a_browser_without_an_invite(app, engine, anonymous_client):
+    page = anonymous_client.get("/forms/intake")
+    assert page.status_code == 403 and "needs a personal invite link" in page.get_data(as_text=True)
+    assert "intake" not in anonymous_client.get("/").get_data(as_text=True)
+    posted = anonymous_client.post("/forms/intake", data=valid_intake())
+    assert posted.status_code == 403 and 'value="P0042"' not in posted.get_data(as_text=True)
+    assert intake_rows(engine) == []
+
+
+@pytest.mark.parametrize("token", ["not-a-token", "x" * 43])
+def test_a_wrong_link_signs_nobody_in(app, anonymous_client, token):
+    response = anonymous_client.get(f"/invite/{token}")
+    assert response.status_code == 403 and "not valid" in response.get_data(as_text=True)
+    assert anonymous_client.get("/forms/intake").status_code == 403
+
+
+def test_revoke_refuses_the_next_submit_at_once(app, engine, database_url, client):
+    assert submit(client, participant_id="P0001").status_code == 303
+    hidden = hidden_inputs(client.get("/forms/intake").get_data(as_text=True))
+    listing = manage(database_url, "invites")
+    assert listing.returncode == 0 and "Test RA" in listing.stdout and "active" in listing.stdout
+    revoked = manage(database_url, "revoke", "1")
+    assert revoked.returncode == 0 and revoked.stdout == "Revoked invite #1 (Test RA).\n"
+    response = client.post("/forms/intake", data={**valid_intake(participant_id="P0002"), **hidden})
+    assert response.status_code == 403 and "revoked" in response.get_data(as_text=True)
+    assert intake_rows(engine) == [("P0001", "Test RA")]
+    assert client.get("/forms/intake").status_code == 403  # signed out
+    assert "revoked" in manage(database_url, "invites").stdout
+    again = manage(database_url, "revoke", "1")
+    assert again.returncode == 1 and "no active invite #1" in again.stderr
+
+
+def test_invite_needs_a_base_url_on_heroku(app, database_url):
+    result = manage(database_url, "invite", "Bob", DYNO="run.1", SECRET_KEY="x")
+    assert result.returncode == 1 and "set BASE_URL first" in result.stderr
+
+
+@pytest.fixture
+def public_app(tmp_path, database_url, engine):
+    (tmp_path / "feedback.toml").write_text(
+        'title = "Feedback"\naccess = "public"\n[[fields]]\nname = "comment"\ntype = "text"\n'
+        'required = true\n')
+    app = make_app(database_url, FORMS_DIR=str(tmp_path))
+    create_all(engine, app.extensions["collector"])
+    yield app
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE feedback"))
+
+
+def test_public_form_needs_no_invite_and_records_a_name_when_there_is_one(public_app, engine):
+    client = public_app.test_client()
+    assert "Feedback" in client.get("/").get_data(as_text=True)
+    for _ in range(2):
+        hidden = hidden_inputs(client.get("/forms/feedback").get_data(as_text=True))
+        assert client.post("/forms/feedback", data={"comment": "Fine", **hidden}).status_code == 303
+        _id, token = create_invite(engine, "Bob Li")
+        client.get(f"/invite/{token}")
+    with engine.connect() as conn:
+        names = conn.execute(text("SELECT entered_by FROM feedback ORDER BY id")).scalars().all()
+    assert names == [None, "Bob Li"]

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 from collector import invites
 from collector.config import ConfigError
 from collector.database import db
+from collector.export import ProgressWriter, copy_sql, copy_to
 from collector.factory import create_app
 from collector.migrate import create_all
 from collector.registry import load_registry
@@ -149,6 +150,46 @@ def revoke(invite_id):
     if name is None:
         raise click.ClickException(f"no active invite #{invite_id} (see: python manage.py invites)")
     click.echo(f"Revoked invite #{invite_id} ({name}).")
+
+
+@cli.command()
+@click.argument("form")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (default: standard output).")
+@click.option("--excel-safe", is_flag=True, help="Prefix ' to text cells starting with = + - @ "
+              "so spreadsheets do not run them as formulas (changes those cells).")
+def export(form, output, excel_safe):
+    """Write every row of FORM as CSV (with a header), streamed by PostgreSQL's COPY.
+
+    Progress goes to stderr. A file is written as FILE.partial and renamed when
+    complete, so a failed export never leaves a file that looks finished.
+    """
+    import time
+
+    with app_on_database() as app:
+        spec, _table = app.extensions["collector"].get(form)
+        if spec is None:
+            known = ", ".join(app.extensions["collector"].specs)
+            raise click.ClickException(f"no form called {form!r} (forms: {known})")
+        partial = output.with_name(output.name + ".partial") if output else None
+        target = open(partial, "wb") if partial else sys.stdout.buffer
+        progress = ProgressWriter(target, lambda lines, size, seconds: click.echo(
+            f"export {form}: {max(lines - 1, 0):,} rows, {size / 1e6:.1f} MB, {seconds:.0f} s",
+            err=True), time.monotonic)
+        try:
+            rows = copy_to(db.engine, copy_sql(spec, excel_safe), progress)
+        except BaseException:
+            if partial:
+                target.close()
+                partial.unlink()
+            raise
+        target.flush()
+        if partial:
+            target.close()
+            partial.replace(output)
+    seconds = time.monotonic() - progress.started
+    click.echo(f"export {form}: {rows:,} rows, {progress.bytes / 1e6:.1f} MB in {seconds:.1f} s "
+               f"to {output or 'stdout'}", err=True)
 
 
 @cli.command()

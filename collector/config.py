@@ -1,9 +1,9 @@
 """Build the app's configuration from the environment, on Heroku's terms.
 
 All environment reading happens here, so the list of variables the app
-depends on is in one place: DATABASE_URL, SECRET_KEY, DYNO, WEB_CONCURRENCY,
-DATABASE_CONNECTION_BUDGET, DATABASE_POOL_SIZE, FORMS_DIR (and PORT, which
-gunicorn reads itself).
+depends on is in one place: DATABASE_URL, SECRET_KEY, ADMIN_PASSWORD, DYNO,
+WEB_CONCURRENCY, DATABASE_CONNECTION_BUDGET, DATABASE_POOL_SIZE, FORMS_DIR (and
+PORT, which gunicorn reads; BASE_URL, which `manage.py invite` reads).
 """
 
 import secrets
@@ -19,6 +19,9 @@ CONNECT_TIMEOUT_SECONDS = 5
 CSRF_TOKEN_HOURS = 24
 # An RA signs a browser in once per study phase; revoking an invite ends it sooner.
 SESSION_DAYS = 180
+# Far above any real entry (long texts are capped by the form file), far below harm.
+MAX_BODY_BYTES = 1024 * 1024
+MAX_FORM_PARTS = 500
 
 
 class ConfigError(RuntimeError):
@@ -92,7 +95,12 @@ def load_config(environ, instance_path):
         "SESSION_COOKIE_SECURE": on_heroku,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": SESSION_DAYS * 24 * 3600,
+        "MAX_CONTENT_LENGTH": MAX_BODY_BYTES,
+        "MAX_FORM_MEMORY_SIZE": MAX_BODY_BYTES,
+        "MAX_FORM_PARTS": MAX_FORM_PARTS,
         "ON_HEROKU": on_heroku,
+        # The PI's area at /admin is off unless a password is set.
+        "ADMIN_PASSWORD": environ.get("ADMIN_PASSWORD") or None,
     }
 
 

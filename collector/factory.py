@@ -12,12 +12,13 @@ from flask_heroku import Heroku
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from collector import logs
+from collector import logs, security
 from collector.config import PROJECT_ROOT, ConfigError, load_config
 from collector.database import db
 from collector.errors import register_error_handlers
 from collector.registry import load_registry
 from collector.spec_checks import SpecError
+from collector.admin import bp as admin_blueprint
 from collector.views import bp as forms_blueprint
 
 csrf = CSRFProtect()
@@ -39,9 +40,12 @@ def create_app(overrides=None, environ=None):
     csrf.init_app(app)
     logs.configure_logging(app)
     app.before_request(logs.assign_request_id)
+    app.before_request(security.redirect_to_https)
     app.after_request(logs.return_request_id)
+    app.after_request(security.add_security_headers)
     register_error_handlers(app)
     app.register_blueprint(forms_blueprint)
+    app.register_blueprint(admin_blueprint)
     return app
 
 

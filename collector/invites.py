@@ -8,21 +8,9 @@ invite takes effect at the next submit, because each submit re-reads it.
 import hashlib
 import secrets
 
-from sqlalchemy import (BigInteger, Column, DateTime, Identity, MetaData, Table, Text, func,
-                        select, update)
+from sqlalchemy import func, select, update
 
-system_metadata = MetaData()
-
-invites = Table(
-    "invites", system_metadata,
-    Column("id", BigInteger, Identity(), primary_key=True),
-    Column("name", Text, nullable=False, comment="The RA's name, written to entered_by."),
-    Column("token_hash", Text, nullable=False, unique=True,
-           comment="SHA-256 of the invite token; the token itself is never stored."),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("revoked_at", DateTime(timezone=True), comment="Set by manage.py revoke."),
-    comment="RA invite links (collector's own table).",
-)
+from collector.system_tables import invites
 
 
 def token_hash(token):

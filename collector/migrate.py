@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from sqlalchemy import inspect, text
 
 from collector.checks import field_checks
-from collector.invites import system_metadata
-from collector.schema import column_comment, metadata_columns, table_comment
+from collector.system_tables import system_metadata
+from collector.schema import column_comment, metadata_columns, table_comment, time_index_name
+from collector.sqlviews import refresh_views
 
 LOCK_KEY = "collector.create_all"
 
@@ -39,7 +40,7 @@ def create_all(engine, registry):
     with engine.begin() as conn:
         # Two release phases or a release and a dev run must not interleave DDL.
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": LOCK_KEY})
-        system_metadata.create_all(conn)  # the collector's own tables (invites)
+        system_metadata.create_all(conn)  # the collector's own tables (invites, login failures)
         for spec in registry.specs.values():
             table = registry.tables[spec.name]
             if inspect(conn).has_table(spec.name):
@@ -48,6 +49,7 @@ def create_all(engine, registry):
                 table.create(conn)
                 changes.append(Change(spec.name, f"created table with {len(spec.fields)} fields"))
             _comment(conn, spec, table)
+        refresh_views(conn, list(registry.specs.values()))
     return changes
 
 
@@ -65,7 +67,15 @@ def _sync_table(conn, spec, table):
     for column_name, reflected in found.items():
         if column_name not in kept:
             changes += _orphan_column(conn, name, column_name, reflected)
-    return changes + _sync_checks(conn, spec, has_rows)
+    return changes + _sync_checks(conn, spec, has_rows) + _sync_index(conn, name)
+
+
+def _sync_index(conn, table):
+    index = time_index_name(table)
+    if index in {i["name"] for i in inspect(conn).get_indexes(table)}:
+        return []
+    conn.execute(text(f"CREATE INDEX {index} ON {table} (submitted_at)"))
+    return [Change(table, f"added index {index} on submitted_at")]
 
 
 def _add_column(conn, table, column, has_rows):

@@ -30,7 +30,7 @@ METADATA_COLUMNS = ("id", "submission_id", "submitted_at", "entered_by", "form_v
 FORM_CONTROL_NAMES = ("csrf_token",)
 
 # Names the collector keeps for its own database objects.
-RESERVED_TABLE_NAMES = frozenset({"codebook", "invites"})
+RESERVED_TABLE_NAMES = frozenset({"codebook", "invites", "admin_login_failures"})
 
 
 def identifier_problem(name):
@@ -53,11 +53,17 @@ def column_name_problem(name):
     return None
 
 
+# <form>_labelled must also fit in PostgreSQL's 63 bytes.
+MAX_TABLE_NAME = 63 - len("_labelled")
+
+
 def table_name_problem(name):
     """Return why a form file stem cannot be a table name, or None if it can."""
     problem = identifier_problem(name)
     if problem:
         return problem
+    if len(name) > MAX_TABLE_NAME:
+        return f"{name!r} is too long: at most {MAX_TABLE_NAME} characters for a form name"
     if name in RESERVED_TABLE_NAMES or name.endswith("_labelled"):
         return f"{name!r} is reserved for the collector's own tables and views"
     return None

@@ -27,7 +27,7 @@ def test_every_environment_variable_the_code_reads_is_documented():
                PROJECT_ROOT / "tests" / "conftest.py"]
     read = set()
     for path in sources:
-        read |= set(re.findall(r"""(?:environ(?:\.get\(|\[)|_positive_int\(environ, )["']([A-Z_]+)["']""", path.read_text()))
+        read |= set(re.findall(r"""(?:environ(?:\.get\(|\[)|_positive_int\(environ, |envvar=)["']([A-Z_]+)["']""", path.read_text()))
     assert {"DATABASE_URL", "SECRET_KEY", "WEB_CONCURRENCY"} <= read
     documented = set(re.findall(r"^\| `([A-Z_]+)` \|", README, flags=re.MULTILINE))
     assert read - documented - {"DYNO"} == set()

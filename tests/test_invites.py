@@ -100,7 +100,7 @@ def public_app(tmp_path, database_url, engine):
     create_all(engine, app.extensions["collector"])
     yield app
     with engine.begin() as conn:
-        conn.execute(text("DROP TABLE feedback"))
+        conn.execute(text("DROP TABLE feedback CASCADE"))
 
 
 def test_public_form_needs_no_invite_and_records_a_name_when_there_is_one(public_app, engine):

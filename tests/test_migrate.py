@@ -29,7 +29,7 @@ def form(tmp_path, engine):
     sync.name = name
     yield sync
     with engine.begin() as conn:
-        conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
+        conn.execute(text(f"DROP TABLE IF EXISTS {name} CASCADE"))
 
 
 def insert(engine, table, **values):
@@ -125,7 +125,7 @@ def test_cli_create_all_reports_and_bad_form_stops_it_with_one_line(tmp_path, da
     assert refused.stderr.strip() == f"Error: {bad}: field 'age': min (0) is greater than max (-1)"
     assert not inspect(engine).has_table("bad_form")
     with engine.begin() as conn:
-        conn.execute(text(f"DROP TABLE {name}"))
+        conn.execute(text(f"DROP TABLE {name} CASCADE"))
 
 
 def test_cli_create_all_says_when_the_database_is_unreachable(tmp_path):

@@ -1,0 +1,67 @@
+"""Submissions per day per RA, as the numbers a server-rendered SVG bar chart needs.
+
+No JavaScript and no CDN: the template draws <rect>s from these numbers, and
+a plain table with the same counts follows the chart.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+DAYS = 30
+WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 220, 36, 28, 10
+SERIES_CLASSES = 8  # colours in collector.css: .series-0 … .series-7
+NO_INVITE = "(no invite)"
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    series: int
+    title: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    bars: list
+    people: list          # [(name, series index)]
+    ticks: list           # [(y, label)] for the count axis
+    day_labels: list      # [(x, "11-21")] every few days
+    counts: list          # [(day, name, count)] for the table
+    width: int = WIDTH
+    height: int = HEIGHT
+
+
+def daily_counts(conn, table, timezone, today):
+    """Return [(day, name, count)] for the last DAYS days, days in the form's time zone."""
+    day = func.date(func.timezone(timezone.key, table.c.submitted_at)).label("day")
+    name = func.coalesce(table.c.entered_by, NO_INVITE).label("name")
+    since = today - timedelta(days=DAYS - 1)
+    query = (select(day, name, func.count()).where(day >= since)
+             .group_by(day, name).order_by(day, name))
+    return [tuple(row) for row in conn.execute(query)]
+
+
+def build_chart(counts, today):
+    """Lay out stacked bars, one per day, one colour per RA."""
+    days = [today - timedelta(days=n) for n in range(DAYS - 1, -1, -1)]
+    people = sorted({name for _day, name, _n in counts})
+    series = {name: i % SERIES_CLASSES for i, name in enumerate(people)}
+    totals = {d: sum(n for day, _name, n in counts if day == d) for d in days}
+    peak = max(max(totals.values(), default=0), 1)
+    plot_height = HEIGHT - BOTTOM - TOP
+    slot = (WIDTH - LEFT) / DAYS
+    bars, stacked = [], dict.fromkeys(days, 0)
+    for day, name, count in counts:
+        height = count / peak * plot_height
+        stacked[day] += height
+        bars.append(Bar(x=LEFT + days.index(day) * slot + 1, y=HEIGHT - BOTTOM - stacked[day],
+                        width=slot - 2, height=height, series=series[name],
+                        title=f"{day:%Y-%m-%d}: {name}, {count}"))
+    ticks = [(HEIGHT - BOTTOM - plot_height * f, round(peak * f)) for f in (0, 0.5, 1)]
+    labels = [(LEFT + i * slot + slot / 2, f"{d:%m-%d}") for i, d in enumerate(days) if i % 5 == 4]
+    return Chart(bars, [(p, series[p]) for p in people], ticks, labels, counts)

@@ -37,10 +37,13 @@ def create_app(overrides=None, environ=None):
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_port=1)
     app.extensions["collector"] = load_registry(app.config["FORMS_DIR"])
     db.init_app(app)
-    csrf.init_app(app)
     logs.configure_logging(app)
+    # Order matters: a request id first (every answer carries it), then the HTTPS
+    # redirect (a plain-HTTP POST on Heroku is redirected, not refused), then CSRF.
     app.before_request(logs.assign_request_id)
     app.before_request(security.redirect_to_https)
+    csrf.init_app(app)
+    app.before_request(security.refuse_huge_forms)
     app.after_request(logs.return_request_id)
     app.after_request(security.add_security_headers)
     register_error_handlers(app)

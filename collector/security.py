@@ -1,6 +1,6 @@
 """HTTP hardening: HTTPS on Heroku, security headers on every response."""
 
-from flask import current_app, redirect, request
+from flask import abort, current_app, redirect, request
 
 # Everything comes from this app: no inline script, no CDN, no framing.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -14,6 +14,18 @@ def redirect_to_https():
     if current_app.config["ON_HEROKU"] and request.scheme != "https":
         # 308 keeps the method and body, so even a POST is not lost on the way.
         return redirect(request.url.replace("http://", "https://", 1), code=308)
+    return None
+
+
+def refuse_huge_forms():
+    """413 for a form with more fields than any form file could need (before_request).
+
+    Werkzeug caps multipart parts and form memory itself; this caps URL-encoded
+    field counts too.
+    """
+    if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
+        if sum(1 for _ in request.form.items(multi=True)) > current_app.config["MAX_FORM_PARTS"]:
+            abort(413)
     return None
 
 

@@ -29,5 +29,7 @@ graceful_timeout = 20
 # pool can be shared between processes.
 preload_app = False
 
-# Access lines to stdout, where `heroku logs` reads them.
+# Access lines to stdout, where `heroku logs` reads them, as JSON with the
+# same request id as the app's own lines (collector/gunicorn_logging.py).
 accesslog = "-"
+logger_class = "collector.gunicorn_logging.JsonAccessLogger"

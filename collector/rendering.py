@@ -14,6 +14,7 @@ class FieldView:
     field: object
     widget: str
     attributes: dict
+    messages: dict
     options: list
     value: object
     error: str | None
@@ -30,6 +31,7 @@ def render_form(spec, formdata, submission_id, errors=None, notice=None, status=
     errors = errors or {}
     views = [FieldView(field=f, widget=widgets.widget(f),
                        attributes=widgets.input_attributes(f, spec.timezone),
+                       messages=widgets.message_attributes(f, spec.timezone),
                        options=widgets.options(f), value=raw_value(f, formdata),
                        error=errors.get(f.name)) for f in spec.fields]
     html = render_template("form.html", spec=spec, fields=views, submission_id=submission_id,

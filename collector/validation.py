@@ -7,6 +7,7 @@ become HTML attributes (widgets.py) and CHECK constraints (checks.py).
 
 import re
 
+from collector import messages
 from collector import values as parse
 
 # Same shape as the database's CHECK in checks.py.
@@ -39,10 +40,10 @@ def check_field(field, raw, timezone):
     text = raw.replace("\r\n", "\n").strip()
     if not text:
         if field.required:
-            raise ValueError(_REQUIRED.get(field.type, "Enter a value."))
+            raise ValueError(messages.required(field))
         return None
     if "\x00" in text:
-        raise ValueError("Remove the invisible NUL character; it cannot be stored.")
+        raise ValueError(messages.NUL)
     value = _PARSERS[field.type](field, text, timezone)
     _check_range(field, value, timezone)
     return value
@@ -50,54 +51,56 @@ def check_field(field, raw, timezone):
 
 def _text(field, text, _timezone):
     if field.max_length and len(text) > field.max_length:
-        raise ValueError(f"Use at most {field.max_length} characters (you used {len(text)}).")
+        raise ValueError(messages.too_long(field.max_length, len(text)))
     if field.min_length and len(text) < field.min_length:
-        raise ValueError(f"Use at least {field.min_length} characters (you used {len(text)}).")
+        raise ValueError(messages.too_short(field.min_length, len(text)))
     if field.pattern and not re.fullmatch(field.pattern, text):
-        raise ValueError(f"Use the expected format: {field.hint or field.pattern}.")
+        raise ValueError(messages.pattern(field))
     if field.type == "email" and not EMAIL.fullmatch(text):
-        raise ValueError("Enter an email address, like name@example.org.")
+        raise ValueError(messages.EMAIL)
     return text
 
 
 def _decimal(field, text, _timezone):
     value = parse.parse_decimal(text)
     if field.places is not None and -value.as_tuple().exponent > field.places:
-        raise ValueError(f"Use at most {field.places} decimal place{'s' * (field.places != 1)}.")
+        raise ValueError(messages.places(field.places))
     return value
 
 
-def _boolean(_field, text, _timezone):
+def _boolean(field, text, _timezone):
     if text not in BOOLEAN_VALUES:
-        raise ValueError("Choose yes or no.")
+        raise ValueError(messages.required(field))
     return BOOLEAN_VALUES[text]
 
 
 def _choice(field, text, _timezone):
     if text not in field.choice_values:
-        raise ValueError("Choose one of the listed options.")
+        raise ValueError(messages.UNLISTED_CHOICE)
     return text
 
 
 def _multi_choice(field, raw):
     chosen = {item.strip() for item in raw if item.strip()}
     if chosen - set(field.choice_values):
-        raise ValueError("Choose only from the listed options.")
+        raise ValueError(messages.UNLISTED_CHOICES)
     if field.required and not chosen:
-        raise ValueError("Tick at least one option.")
+        raise ValueError(messages.required(field))
     # Store in the form's order, whatever order the browser sent.
     return [value for value in field.choice_values if value in chosen]
 
 
+def show_bound(field, bound, timezone):
+    """Write a min or max the way the RA reads it (date-times in the form's zone)."""
+    return bound.astimezone(timezone).strftime("%Y-%m-%d %H:%M") if field.type == "datetime" else bound
+
+
 def _check_range(field, value, timezone):
-    show = lambda bound: (bound.astimezone(timezone).strftime("%Y-%m-%d %H:%M")  # noqa: E731
-                          if field.type == "datetime" else bound)
+    show = lambda bound: show_bound(field, bound, timezone)  # noqa: E731
     if field.min is not None and value < field.min:
-        raise ValueError(f"Enter {show(field.min)} or later." if field.type in ("date", "datetime")
-                         else f"Enter at least {show(field.min)}.")
+        raise ValueError(messages.below(field, show(field.min)))
     if field.max is not None and value > field.max:
-        raise ValueError(f"Enter {show(field.max)} or earlier." if field.type in ("date", "datetime")
-                         else f"Enter at most {show(field.max)}.")
+        raise ValueError(messages.above(field, show(field.max)))
 
 
 _PARSERS = {
@@ -109,4 +112,3 @@ _PARSERS = {
     "boolean": _boolean,
     "choice": _choice,
 }
-_REQUIRED = {"choice": "Choose an option.", "boolean": "Choose yes or no."}

@@ -10,6 +10,8 @@ import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from collector import messages
+
 # PostgreSQL `integer` limits: a value outside them would fail the INSERT.
 INT_MIN, INT_MAX = -2**31, 2**31 - 1
 # Generous for any measurement, small enough to refuse a megabyte of digits.
@@ -26,10 +28,10 @@ def parse_integer(text):
     """Return `text` as an int that fits a PostgreSQL integer column."""
     text = text.strip()
     if len(text) > MAX_NUMBER_CHARS or not _INTEGER.fullmatch(text):
-        raise ValueError("Enter a whole number, like 42.")
+        raise ValueError(messages.WHOLE_NUMBER)
     value = int(text)
     if not INT_MIN <= value <= INT_MAX:
-        raise ValueError(f"Enter a number between {INT_MIN} and {INT_MAX}.")
+        raise ValueError(messages.out_of_int_range(INT_MIN, INT_MAX))
     return value
 
 
@@ -37,11 +39,11 @@ def parse_decimal(text):
     """Return `text` as a finite Decimal (no NaN, no Infinity, no exponent)."""
     text = text.strip()
     if len(text) > MAX_NUMBER_CHARS or not _DECIMAL.fullmatch(text):
-        raise ValueError("Enter a number, like 12.5.")
+        raise ValueError(messages.NUMBER)
     try:
         return Decimal(text)
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
-        raise ValueError("Enter a number, like 12.5.") from None
+        raise ValueError(messages.NUMBER) from None
 
 
 def parse_date(text):
@@ -52,7 +54,7 @@ def parse_date(text):
             raise ValueError
         return date.fromisoformat(text)
     except ValueError:
-        raise ValueError("Enter a date as YYYY-MM-DD, like 2026-03-31.") from None
+        raise ValueError(messages.DATE) from None
 
 
 def parse_datetime(text, timezone):
@@ -63,5 +65,5 @@ def parse_datetime(text, timezone):
             raise ValueError
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError("Enter a date and time, like 2026-03-31 14:30.") from None
+        raise ValueError(messages.DATETIME) from None
     return value if value.tzinfo else value.replace(tzinfo=timezone)

@@ -1,8 +1,12 @@
 """Mirror a field's rules as HTML5 attributes, so the browser checks them first.
 
 The server re-checks everything (validation.py); these attributes only save
-the RA a round trip.
+the RA a round trip. data-msg-* attributes carry the server's own wording
+(messages.py) for static/inline_errors.js to show next to the field.
 """
+
+from collector import messages
+from collector.validation import show_bound
 
 # Up to this many options show as radio buttons; more become a drop-down.
 MAX_RADIO_CHOICES = 7
@@ -63,3 +67,22 @@ def _bound(bound, kind, timezone):
     if kind == "date":
         return bound.isoformat()
     return str(bound)
+
+
+def message_attributes(field, timezone):
+    """Return data-msg-* attributes: the message for each way the browser can refuse a value."""
+    found = {
+        "value-missing": messages.required(field) if field.required else None,
+        "pattern-mismatch": messages.pattern(field) if field.pattern else None,
+        "too-long": messages.too_long(field.max_length) if field.max_length else None,
+        "too-short": messages.too_short(field.min_length) if field.min_length else None,
+        "type-mismatch": messages.EMAIL if field.type == "email" else None,
+        "bad-input": messages.BAD_INPUT.get(field.type),
+        "step-mismatch": (messages.WHOLE_NUMBER if field.type == "integer" else
+                          messages.places(field.places) if field.places is not None else None),
+    }
+    if field.min is not None:
+        found["range-underflow"] = messages.below(field, show_bound(field, field.min, timezone))
+    if field.max is not None:
+        found["range-overflow"] = messages.above(field, show_bound(field, field.max, timezone))
+    return {f"data-msg-{key}": value for key, value in found.items() if value}

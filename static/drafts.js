@@ -92,6 +92,7 @@
   form.addEventListener("input", keep);
   form.addEventListener("change", keep);
   form.addEventListener("submit", function (event) {
+    if (event.defaultPrevented) return;  // inline_errors.js found a value to fix first
     event.preventDefault();
     if (form.dataset.sending) return;
     form.dataset.sending = "1";

@@ -58,7 +58,25 @@ def test_choices_render_as_labelled_options(client):
     html = open_form(client)
     assert '<input type="radio" name="site" value="north" required> North clinic' in html
     assert '<input type="checkbox" name="conditions" value="asthma"> Asthma' in html
-    assert '<textarea id="f-notes" name="notes" rows="5" maxlength="2000">' in html
+    assert '<textarea id="f-notes" name="notes" rows="5" maxlength="2000" ' in html
+
+
+def test_inputs_carry_the_servers_messages_for_the_browser(client):
+    html = open_form(client)
+    age = re.search(r'<input id="f-age_years"[^>]*>', html).group(0)
+    assert 'data-msg-range-overflow="Enter at most 120."' in age
+    assert 'data-msg-value-missing="Enter a value."' in age
+    assert 'data-msg-step-mismatch="Enter a whole number, like 42."' in age
+    assert 'data-msg-value-missing="Choose yes or no."' in html
+    visit = re.search(r'<input id="f-visit_at"[^>]*>', html).group(0)
+    assert 'data-msg-range-underflow="Enter 2026-01-01 00:00 or later."' in visit
+
+
+def test_first_field_with_an_error_gets_focus_without_javascript(client):
+    response = post(client, valid_intake(site="", age_years="300"))
+    html = response.get_data(as_text=True)
+    assert html.count("autofocus") == 1
+    assert re.search(r'<input type="radio" name="site" value="north"[^>]*autofocus>', html)
 
 
 def test_each_render_mints_a_new_submission_id(client):

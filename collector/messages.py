@@ -1,0 +1,49 @@
+"""What the RA reads when a value breaks a rule: one wording for server and browser.
+
+validation.py raises these messages; widgets.py puts the same ones on the
+inputs as data-msg-* attributes, which static/inline_errors.js shows next to
+the field before anything is sent.
+"""
+
+WHOLE_NUMBER = "Enter a whole number, like 42."
+NUMBER = "Enter a number, like 12.5."
+DATE = "Enter a date as YYYY-MM-DD, like 2026-03-31."
+DATETIME = "Enter a date and time, like 2026-03-31 14:30."
+EMAIL = "Enter an email address, like name@example.org."
+NUL = "Remove the invisible NUL character; it cannot be stored."
+UNLISTED_CHOICE = "Choose one of the listed options."
+UNLISTED_CHOICES = "Choose only from the listed options."
+BAD_INPUT = {"integer": WHOLE_NUMBER, "decimal": NUMBER, "date": DATE, "datetime": DATETIME}
+
+
+def required(field):
+    return {"choice": "Choose an option.", "boolean": "Choose yes or no.",
+            "multi_choice": "Tick at least one option."}.get(field.type, "Enter a value.")
+
+
+def too_long(limit, used=None):
+    return f"Use at most {limit} characters" + (f" (you used {used})." if used else ".")
+
+
+def too_short(limit, used=None):
+    return f"Use at least {limit} characters" + (f" (you used {used})." if used else ".")
+
+
+def pattern(field):
+    return f"Use the expected format: {field.hint or field.pattern}."
+
+
+def places(count):
+    return f"Use at most {count} decimal place{'s' * (count != 1)}."
+
+
+def below(field, shown):
+    return f"Enter {shown} or later." if field.type in ("date", "datetime") else f"Enter at least {shown}."
+
+
+def above(field, shown):
+    return f"Enter {shown} or earlier." if field.type in ("date", "datetime") else f"Enter at most {shown}."
+
+
+def out_of_int_range(low, high):
+    return f"Enter a number between {low} and {high}."

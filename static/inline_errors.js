@@ -1,0 +1,81 @@
+/* Show the browser's checks as messages next to each field, in the server's words.
+ *
+ * Without JavaScript the browser shows its own bubbles and the server shows
+ * its messages after a submit. With it, a refused value gets the same
+ * message the server would give (the data-msg-* attributes), tied to the
+ * input with aria-describedby, and focus moves to the first problem.
+ */
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-draft-form]");
+  if (!form) return;
+  form.noValidate = true;  // we check on submit and show the messages ourselves
+  var FLAGS = ["valueMissing", "typeMismatch", "badInput", "patternMismatch", "tooLong",
+               "tooShort", "rangeUnderflow", "rangeOverflow", "stepMismatch"];
+
+  function attributeName(flag) {
+    return "data-msg-" + flag.replace(/[A-Z]/g, function (c) { return "-" + c.toLowerCase(); });
+  }
+
+  function messageFor(control) {
+    var holder = control.closest("fieldset") || control;
+    for (var i = 0; i < FLAGS.length; i++) {
+      if (control.validity[FLAGS[i]]) {
+        return holder.getAttribute(attributeName(FLAGS[i])) || control.validationMessage;
+      }
+    }
+    return control.validationMessage;
+  }
+
+  function showError(control, message) {
+    var field = control.closest(".field");
+    var target = control.closest("fieldset") || control;
+    var id = target.id + "-error";
+    var slot = document.getElementById(id);
+    if (!slot) {
+      slot = document.createElement("p");
+      slot.className = "error";
+      slot.id = id;
+      var hint = document.getElementById(target.id + "-hint");
+      var after = hint || field.querySelector("label, legend");
+      after.parentNode.insertBefore(slot, after.nextSibling);
+      var described = (target.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+      if (described.indexOf(id) === -1) described.push(id);
+      target.setAttribute("aria-describedby", described.join(" "));
+    }
+    slot.textContent = message;
+    field.classList.add("has-error");
+    if (target === control) control.setAttribute("aria-invalid", "true");
+  }
+
+  function clearError(control) {
+    var target = control.closest("fieldset") || control;
+    var slot = document.getElementById(target.id + "-error");
+    if (slot) slot.textContent = "";
+    control.closest(".field").classList.remove("has-error");
+    control.removeAttribute("aria-invalid");
+  }
+
+  form.addEventListener("submit", function (event) {
+    var first = null;
+    Array.prototype.forEach.call(form.elements, function (control) {
+      if (!control.willValidate || !control.closest(".field")) return;
+      if (control.checkValidity()) {
+        if (!(control.type === "radio" || control.type === "checkbox")) clearError(control);
+        return;
+      }
+      showError(control, messageFor(control));
+      if (!first) first = control;
+    });
+    if (first) {
+      event.preventDefault();  // drafts.js sees this and sends nothing
+      first.focus();
+    }
+  });
+
+  form.addEventListener("change", function (event) {
+    if (event.target.closest && event.target.closest(".field") && event.target.checkValidity()) {
+      clearError(event.target);
+    }
+  });
+}());

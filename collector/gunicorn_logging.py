@@ -13,19 +13,19 @@ from gunicorn.glogging import Logger
 class JsonAccessLogger(Logger):
     """gunicorn's logger, with one JSON object per access line on stdout."""
 
-    def access(self, resp, req, environ, request_time):
+    def access(self, resp, req, wsgi_environ, request_time):
         if not self.access_log_enabled:
             return
         headers = {name.lower(): value for name, value in (resp.headers or [])}
         record = {
             "event": "access",
-            "method": environ.get("REQUEST_METHOD"),
-            "path": environ.get("PATH_INFO"),
+            "method": wsgi_environ.get("REQUEST_METHOD"),
+            "path": wsgi_environ.get("PATH_INFO"),
             "status": resp.status_code,
             "bytes": getattr(resp, "sent", None),
             "duration_ms": round(request_time.total_seconds() * 1000, 1),
             # The app echoes the router's X-Request-ID (or the one it made) in the response.
-            "request_id": headers.get("x-request-id") or environ.get("HTTP_X_REQUEST_ID"),
+            "request_id": headers.get("x-request-id") or wsgi_environ.get("HTTP_X_REQUEST_ID"),
             "at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         }
         self.access_log.info(json.dumps(record, ensure_ascii=True))

@@ -22,13 +22,17 @@ def test_ci_runs_the_readmes_test_command_verbatim():
     assert readme_commands()[1] in ci.splitlines()
 
 
-def test_every_environment_variable_the_code_reads_is_documented():
+def environment_variables_read():
+    """Return the names of the environment variables the project's code reads."""
     sources = [*PROJECT_ROOT.glob("collector/*.py"), PROJECT_ROOT / "manage.py",
-               PROJECT_ROOT / "tests" / "conftest.py"]
-    read = set()
-    for path in sources:
-        read |= set(re.findall(r"""(?:environ(?:\.get\(|\[)|_positive_int\(environ, |envvar=)["']([A-Z_]+)["']""", path.read_text()))
-    assert {"DATABASE_URL", "SECRET_KEY", "WEB_CONCURRENCY"} <= read
+               PROJECT_ROOT / "gunicorn.conf.py", PROJECT_ROOT / "tests" / "conftest.py"]
+    pattern = r"""(?:(?<!\w)environ(?:\.get\(|\[)|_positive_int\(environ, |envvar=)["']([A-Z_]+)["']"""
+    return {name for path in sources for name in re.findall(pattern, path.read_text())}
+
+
+def test_every_environment_variable_the_code_reads_is_documented():
+    read = environment_variables_read()
+    assert {"DATABASE_URL", "SECRET_KEY", "WEB_CONCURRENCY", "PORT"} <= read
     documented = set(re.findall(r"^\| `([A-Z_]+)` \|", README, flags=re.MULTILINE))
     assert read - documented - {"DYNO"} == set()
 

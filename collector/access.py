@@ -4,8 +4,9 @@ The session cookie (signed with SECRET_KEY) remembers which invite signed the
 browser in; every submit re-reads the invite, so a revoke takes effect at once.
 """
 
+from dataclasses import dataclass
+
 from flask import render_template, session
-from sqlalchemy.exc import SQLAlchemyError
 
 from collector import invites
 from collector.database import db
@@ -22,7 +23,7 @@ def signed_in_name():
 
 def sign_in(token):
     """Sign this browser in with an invite token; return the RA's name, or None if invalid."""
-    found = invites.active_invite(db.engine, token=token)
+    found = invites.active_invite(db.engine, token)
     if found is None:
         return None
     session.clear()  # a new identity gets a new session (and a new CSRF token)
@@ -38,24 +39,29 @@ def check_can_open(spec):
                            "open it on this device, then come back to the form.")
 
 
-def entered_by(spec):
-    """Return the name to store with a submission, or raise AccessDenied.
+@dataclass(frozen=True)
+class Submitter:
+    """Who is submitting: the invite that must still be active (if any), and the name."""
+    invite_id: int | None
+    name: str | None
 
-    If the database cannot be asked, the session's name is used: the insert
-    will then be held for recovery (or succeed), and nothing is lost.
+
+def submitter(spec):
+    """Return the Submitter for this browser and form, or raise AccessDenied.
+
+    The invite itself is checked by the INSERT (storage.save_submission), so
+    a revoke takes effect at the next submit without an extra round trip.
     """
     if "invite_id" not in session:
         check_can_open(spec)
-        return None
-    try:
-        found = invites.active_invite(db.engine, invite_id=session["invite_id"])
-    except SQLAlchemyError:
-        return signed_in_name()
-    if found is None:
-        session.clear()
-        raise AccessDenied("Your invite link has been revoked, so this entry was not saved. "
-                           "Ask your PI for a new link.")
-    return found.name
+        return Submitter(None, None)
+    if spec.access == "public":  # no invite needed: just record who it was
+        return Submitter(None, signed_in_name())
+    return Submitter(session["invite_id"], signed_in_name())
+
+
+REVOKED = ("Your invite link has been revoked, so this entry was not saved. "
+           "Ask your PI for a new link.")
 
 
 def denied_page(error):

@@ -95,6 +95,9 @@ def load_config(environ, instance_path):
         "SESSION_COOKIE_SECURE": on_heroku,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": SESSION_DAYS * 24 * 3600,
+        # The sign-in lasts SESSION_DAYS from the invite; re-signing the cookie on
+        # every response would only cost time (measured with bench/).
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "MAX_CONTENT_LENGTH": MAX_BODY_BYTES,
         "MAX_FORM_MEMORY_SIZE": MAX_BODY_BYTES,
         "MAX_FORM_PARTS": MAX_FORM_PARTS,

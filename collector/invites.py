@@ -30,13 +30,10 @@ def create_invite(engine, name):
     return invite_id, token
 
 
-def active_invite(engine, *, token=None, invite_id=None):
-    """Return the (id, name) of an unrevoked invite by token or id, else None."""
-    query = select(invites.c.id, invites.c.name).where(invites.c.revoked_at.is_(None))
-    if token is not None:
-        query = query.where(invites.c.token_hash == token_hash(token))
-    else:
-        query = query.where(invites.c.id == invite_id)
+def active_invite(engine, token):
+    """Return (id, name) of the unrevoked invite with this token, else None."""
+    query = select(invites.c.id, invites.c.name).where(invites.c.revoked_at.is_(None),
+                                                       invites.c.token_hash == token_hash(token))
     with engine.connect() as conn:
         return conn.execute(query).first()
 

@@ -2,14 +2,15 @@
 
 import uuid
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import (Blueprint, abort, current_app, redirect, render_template, request, session,
+                   url_for)
 from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import MultiDict
 
 from collector import access
 from collector.database import db
 from collector.rendering import render_form
-from collector.storage import HeldForRecovery, find_saved, save_submission
+from collector.storage import HeldForRecovery, InviteRevoked, find_saved, save_submission
 from collector.validation import validate_submission
 
 bp = Blueprint("forms", __name__)
@@ -58,12 +59,15 @@ def submit(name):
         return render_form(spec, request.form, uuid.uuid4(), status=400,
                            notice="This entry had no valid reference, so a new one was made. "
                                   "Check the values below and submit again.")
-    entered_by = access.entered_by(spec)
+    submitter = access.submitter(spec)
     values, errors = validate_submission(spec, request.form)
     if errors:
         return render_form(spec, request.form, submission_id, errors=errors, status=422)
     try:
-        save_submission(db.engine, spec, table, submission_id, values, entered_by)
+        save_submission(db.engine, spec, table, submission_id, values, submitter)
+    except InviteRevoked:
+        session.clear()
+        raise access.AccessDenied(access.REVOKED) from None
     except HeldForRecovery:
         page = render_template("held.html", spec=spec, submission_id=submission_id,
                                formdata=request.form)

@@ -1,0 +1,25 @@
+"""The benchmark command still runs end to end (tiny sizes; it measures, nothing here times it)."""
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.processes import PROJECT_ROOT, process_environment
+
+pytestmark = pytest.mark.slow
+
+
+def test_bench_runs_and_prints_every_measure_next_to_its_baseline():
+    result = subprocess.run([sys.executable, "-m", "bench.run", "--rounds", "1", "--seconds", "1",
+                             "--clients", "2", "--rows", "2000", "--generator", "builtin"],
+                            cwd=PROJECT_ROOT, env=process_environment(), capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    table = result.stdout
+    for measure in ("valid submissions per second", "latency p99 (ms)", "cold start",
+                    "resident memory per worker", "peak database connections",
+                    "Load generator ceiling", "psql \\copy (the limit)", "naive (ORM + csv)"):
+        assert measure in table, measure
+    assert "| failed requests | 0 | 0 |" in table
+    assert "built-in generator" in table

@@ -11,6 +11,7 @@ import psutil
 import pytest
 from sqlalchemy import text
 
+from bench import data
 from collector.export import copy_sql, copy_to, stream_csv
 from tests.processes import PROJECT_ROOT, process_environment
 
@@ -22,19 +23,7 @@ MAX_GROWTH_MB = 50
 @pytest.fixture(scope="module")
 def million_rows(migrated_app, engine):
     """Fill intake once for this module with a million valid, varied rows (straight SQL)."""
-    with engine.begin() as conn:
-        conn.execute(text("TRUNCATE intake RESTART IDENTITY"))
-        conn.execute(text("""
-            INSERT INTO intake (submission_id, form_version, entered_by, participant_id, site,
-                                visit_at, date_of_birth, age_years, weight_kg, smoker,
-                                conditions, contact_email, notes)
-            SELECT gen_random_uuid(), 'bench', 'RA ' || (g % 7), 'P' || lpad((g % 10000)::text, 4, '0'),
-                   (ARRAY['north', 'south', 'mobile'])[1 + g % 3],
-                   timestamptz '2026-01-01' + g * interval '13 seconds', date '1950-01-01' + g % 20000,
-                   16 + g % 100, round(40 + (g % 600) / 10.0, 1), g % 2 = 0,
-                   CASE WHEN g % 3 = 0 THEN ARRAY['asthma', 'diabetes'] ELSE ARRAY[]::text[] END,
-                   'p' || g || '@example.org', 'note, with "quotes" ' || g
-            FROM generate_series(1, :rows) AS g"""), {"rows": ROWS})
+    data.fill(engine, "intake", ROWS)  # the benchmark's rows: valid, varied, with quotes
     yield migrated_app.extensions["collector"].specs["intake"]
     with engine.begin() as conn:
         conn.execute(text("TRUNCATE intake RESTART IDENTITY"))

@@ -54,12 +54,12 @@ def show(name):
 def submit(name):
     """Validate, write one row (at most once), and redirect to the confirmation."""
     spec, table = _form_or_404(name)
+    submitter = access.submitter(spec)  # before anything of the form is shown back
     submission_id = _submission_id(request.form)
     if submission_id is None:
         return render_form(spec, request.form, uuid.uuid4(), status=400,
                            notice="This entry had no valid reference, so a new one was made. "
                                   "Check the values below and submit again.")
-    submitter = access.submitter(spec)
     values, errors = validate_submission(spec, request.form)
     if errors:
         return render_form(spec, request.form, submission_id, errors=errors, status=422)

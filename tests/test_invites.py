@@ -114,3 +114,15 @@ def test_public_form_needs_no_invite_and_records_a_name_when_there_is_one(public
     with engine.connect() as conn:
         names = conn.execute(text("SELECT entered_by FROM feedback ORDER BY id")).scalars().all()
     assert names == [None, "Bob Li"]
+
+
+def test_a_browser_without_an_invite_never_sees_the_form_echoed(app, database_url, engine):
+    # A CSRF token from another page of the same session (the PI login) must not
+    # let an uninvited browser make the form render by sending a bad reference.
+    admin = make_app(database_url, ADMIN_PASSWORD="pw")
+    client = admin.test_client()
+    token = client.get("/admin/").get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
+    response = client.post("/forms/intake", data={**valid_intake(), "csrf_token": token,
+                                                  "submission_id": "garbled"})
+    assert response.status_code == 403 and "Participant ID" not in response.get_data(as_text=True)
+    assert intake_rows(engine) == []

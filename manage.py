@@ -54,9 +54,13 @@ def create_all_command():
 def dev(host, port):
     """Run locally: start PostgreSQL if needed, create tables, serve the forms.
 
-    Press Ctrl-C to stop the web server and the embedded PostgreSQL.
+    Press Ctrl-C (or send SIGTERM) to stop the web server and the embedded PostgreSQL.
     """
+    import signal
+
     from werkzeug.serving import run_simple
+
+    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
 
     with app_on_database(announce=True) as app:
         for change in create_all(db.engine, app.extensions["collector"]):
@@ -66,6 +70,11 @@ def dev(host, port):
             click.echo(f"Form {spec.name}: http://{host}:{port}/forms/{spec.name}{needs}")
         run_simple(host, port, app, threaded=True)
     click.echo("Stopped.")
+
+
+def _stop_like_ctrl_c(_signum, _frame):
+    # `kill` must also stop the embedded PostgreSQL, not leave it running.
+    raise KeyboardInterrupt
 
 
 @cli.command()

@@ -17,6 +17,19 @@ def postgres_running(data_dir):
     return result.returncode == 0
 
 
+def test_sigterm_stops_dev_and_its_postgres_too(tmp_path):
+    port, data_dir = free_port(), tmp_path / "pg"
+    dev = subprocess.Popen([sys.executable, "manage.py", "dev", "--port", str(port)],
+                           cwd=PROJECT_ROOT, env=process_environment(EMBEDDED_POSTGRES_DIR=str(data_dir)),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    wait_for_http(f"http://127.0.0.1:{port}/", dev, seconds=60)
+    dev.terminate()
+    output, _ = dev.communicate(timeout=60)
+    assert dev.returncode == 0, output
+    assert "PostgreSQL (embedded) stopped." in output
+    assert not postgres_running(data_dir)
+
+
 def test_dev_starts_embedded_postgres_serves_and_stops_on_ctrl_c(tmp_path):
     port, data_dir = free_port(), tmp_path / "pg"
     env = process_environment(EMBEDDED_POSTGRES_DIR=str(data_dir))

@@ -72,21 +72,24 @@ def measure(options, admin_url, scratch):
                     "with app.app_context(): db.create_all()"], cwd=ROOT, env=envs["naive"], check=True)
     collector = Server("collector", "app:app", envs["collector"], "/forms/intake")
     naive = Server("naive", "bench.naive_app:app", envs["naive"], "/")
-    collector.start(probe_path="/")  # the form needs the invite cookie made next
-    cookie, csrf = signed_in_form(collector, urls["collector"])
-    collector.cookie = cookie
-    naive.start()
-    bodies = {"collector": urlencode({**valid_intake(), "csrf_token": csrf,
-                                      "submission_id": "SUBMISSION_ID"}, doseq=True),
-              "naive": urlencode(valid_intake(), doseq=True)}
-    targets = {"collector": (collector, collector.url + "/forms/intake"),
-               "naive": (naive, naive.url + "/submit")}
-    report = {"generator": generator_ceiling(options, bodies["naive"])}
-    report |= load_rounds(options, targets, bodies, engine)
-    report["rss"] = {name: server.worker_rss_mb() for name, (server, _) in targets.items()}
-    collector.stop()
-    naive.stop()
-    report["cold"] = cold_starts(collector, naive)
+    try:  # whatever happens (Ctrl-C included), leave no gunicorn behind
+        collector.start(probe_path="/")  # the form needs the invite cookie made next
+        collector.cookie, csrf = signed_in_form(collector, urls["collector"])
+        naive.start()
+        bodies = {"collector": urlencode({**valid_intake(), "csrf_token": csrf,
+                                          "submission_id": "SUBMISSION_ID"}, doseq=True),
+                  "naive": urlencode(valid_intake(), doseq=True)}
+        targets = {"collector": (collector, collector.url + "/forms/intake"),
+                   "naive": (naive, naive.url + "/submit")}
+        report = {"generator": generator_ceiling(options, bodies["naive"])}
+        report |= load_rounds(options, targets, bodies, engine)
+        report["rss"] = {name: server.worker_rss_mb() for name, (server, _) in targets.items()}
+        collector.stop()
+        naive.stop()
+        report["cold"] = cold_starts(collector, naive)
+    finally:
+        collector.stop()
+        naive.stop()
     report["export"] = exports(options, urls, envs, scratch)
     return report
 

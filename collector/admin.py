@@ -10,6 +10,7 @@ from collector import admin_auth
 from collector.chart import build_chart, daily_counts
 from collector.database import db
 from collector.export import copy_sql, stream_csv
+from collector.registry import current_registry, form_or_404
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 50
@@ -43,7 +44,7 @@ def logout():
 @bp.get("/")
 def dashboard():
     """Every form with its row count and latest submission."""
-    registry = current_app.extensions["collector"]
+    registry = current_registry()
     summaries = []
     with db.engine.connect() as conn:
         for name, table in registry.tables.items():
@@ -58,7 +59,7 @@ def dashboard():
 @bp.get("/forms/<name>")
 def form_rows(name):
     """The chart and the latest rows, newest first, paged by id (keyset, not OFFSET)."""
-    spec, table = _form_or_404(name)
+    spec, table = form_or_404(name)
     before = request.args.get("before", type=int)
     query = select(table).order_by(table.c.id.desc()).limit(PAGE_SIZE)
     if before is not None:
@@ -75,16 +76,9 @@ def form_rows(name):
 @bp.get("/forms/<name>/export.csv")
 def export_csv(name):
     """Stream the whole table as CSV (exact, or ?excel_safe=1)."""
-    spec, _table = _form_or_404(name)
+    spec, _table = form_or_404(name)
     excel_safe = request.args.get("excel_safe") == "1"
     filename = f"{name}-{datetime.now(spec.timezone):%Y-%m-%d}{'-excel' if excel_safe else ''}.csv"
     body = stream_csv(db.engine, copy_sql(spec, excel_safe), current_app.logger)
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
-
-
-def _form_or_404(name):
-    spec, table = current_app.extensions["collector"].get(name)
-    if spec is None:
-        abort(404)
-    return spec, table

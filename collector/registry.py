@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from flask import abort, current_app
 from sqlalchemy import MetaData
 
 from collector.schema import build_table
@@ -24,3 +25,16 @@ def load_registry(forms_dir):
     # One MetaData per registry, so tests can build several apps in one process.
     metadata = MetaData()
     return Registry(specs, {name: build_table(spec, metadata) for name, spec in specs.items()})
+
+
+def current_registry():
+    """Return the Registry of the app handling this request."""
+    return current_app.extensions["collector"]
+
+
+def form_or_404(name):
+    """Return (spec, table) of form `name` for this request's app, or answer 404."""
+    spec, table = current_registry().get(name)
+    if spec is None:
+        abort(404)
+    return spec, table

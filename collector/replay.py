@@ -15,6 +15,7 @@ from datetime import datetime
 
 from werkzeug.datastructures import MultiDict
 
+from collector.failed_writes import describe_error
 from collector.storage import insert_once, is_saved
 from collector.validation import validate_submission
 
@@ -68,8 +69,7 @@ def replay_record(engine, registry, record, dry_run=False):
         inserted = insert_once(engine, spec, table, submission_id, values,
                                record.get("entered_by"), submitted_at)
     except Exception as error:  # the database refused or is down: keep the record
-        return Outcome(record, "rejected", f"database error: {type(error).__name__}: "
-                                           f"{str(getattr(error, 'orig', error)).strip().splitlines()[0]}")
+        return Outcome(record, "rejected", f"database error: {describe_error(error)}")
     return Outcome(record, "inserted" if inserted else "present")
 
 

@@ -53,7 +53,7 @@ def save_submission(engine, spec, table, submission_id, values, submitter):
     try:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             inserted = conn.execute(_insert(table, gated), parameters).scalar() is not None
-            if not inserted and submitter.invite_id is not None and not _exists(conn, table, submission_id):
+            if not inserted and gated and not _exists(conn, table, submission_id):
                 raise InviteRevoked()
     except InviteRevoked:
         raise

@@ -2,13 +2,13 @@
 
 import uuid
 
-from flask import (Blueprint, abort, current_app, redirect, render_template, request, session,
-                   url_for)
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import MultiDict
 
 from collector import access
 from collector.database import db
+from collector.registry import current_registry, form_or_404
 from collector.rendering import render_form
 from collector.storage import HeldForRecovery, InviteRevoked, find_saved, save_submission
 from collector.validation import validate_submission
@@ -16,17 +16,10 @@ from collector.validation import validate_submission
 bp = Blueprint("forms", __name__)
 
 
-def _form_or_404(name):
-    spec, table = current_app.extensions["collector"].get(name)
-    if spec is None:
-        abort(404)
-    return spec, table
-
-
 @bp.get("/")
 def index():
     """List the forms, so a PI can find their URLs."""
-    specs = [spec for spec in current_app.extensions["collector"].specs.values()
+    specs = [spec for spec in current_registry().specs.values()
              if spec.access == "public" or access.signed_in_name()]
     return render_template("index.html", specs=specs, ra_name=access.signed_in_name())
 
@@ -45,7 +38,7 @@ def invite(token):
 @bp.get("/forms/<name>")
 def show(name):
     """Show an empty form with a fresh submission_id."""
-    spec, _table = _form_or_404(name)
+    spec, _table = form_or_404(name)
     access.check_can_open(spec)
     return render_form(spec, MultiDict(), uuid.uuid4())
 
@@ -53,7 +46,7 @@ def show(name):
 @bp.post("/forms/<name>")
 def submit(name):
     """Validate, write one row (at most once), and redirect to the confirmation."""
-    spec, table = _form_or_404(name)
+    spec, table = form_or_404(name)
     submitter = access.submitter(spec)  # before anything of the form is shown back
     submission_id = _submission_id(request.form)
     if submission_id is None:
@@ -78,7 +71,7 @@ def submit(name):
 @bp.get("/forms/<name>/saved/<uuid:submission_id>")
 def saved(name, submission_id):
     """Confirm a saved row, only if it really is in the database."""
-    spec, table = _form_or_404(name)
+    spec, table = form_or_404(name)
     saved_at = find_saved(db.engine, table, submission_id)
     if saved_at is None:
         return render_template("message.html", title="Not found",
@@ -92,7 +85,7 @@ bp.app_errorhandler(access.AccessDenied)(access.denied_page)
 @bp.app_errorhandler(CSRFError)
 def csrf_failed(error):
     """Give an expired or missing CSRF token back as the same form, values kept, fresh token."""
-    spec, _table = current_app.extensions["collector"].get((request.view_args or {}).get("name"))
+    spec, _table = current_registry().get((request.view_args or {}).get("name"))
     if request.endpoint != "forms.submit" or spec is None:
         return render_template("message.html", title="Please try again",
                                message="This request could not be verified. Go back, reload "

@@ -17,6 +17,7 @@ from collector.migrate import create_all
 from collector.registry import load_registry
 from collector.replay import Summary, read_records, rejected_line, replay_record
 from collector.spec_checks import SpecError
+from collector.system_tables import ensure_system_tables
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 # Where the embedded PostgreSQL keeps its data; tests point it elsewhere.
@@ -123,8 +124,8 @@ def invite(name, base_url):
             raise click.ClickException("set BASE_URL first, e.g. heroku config:set "
                                        "BASE_URL=https://your-app.herokuapp.com")
         base_url = "http://127.0.0.1:5000"
-    with app_on_database() as app:
-        create_all(db.engine, app.extensions["collector"])  # a fresh database has no invites table
+    with app_on_database():
+        ensure_system_tables(db.engine)  # a fresh database has no invites table yet
         try:
             invite_id, token = invites.create_invite(db.engine, name)
         except ValueError as error:
@@ -136,8 +137,8 @@ def invite(name, base_url):
 @cli.command("invites")
 def list_invites_command():
     """List every invite: number, name, created, and whether it is revoked."""
-    with app_on_database() as app:
-        create_all(db.engine, app.extensions["collector"])
+    with app_on_database():
+        ensure_system_tables(db.engine)
         rows = invites.list_invites(db.engine)
     if not rows:
         click.echo('No invites yet. Create one with: python manage.py invite "Alice Ng"')

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import inspect, text
 
 from collector.checks import field_checks
-from collector.system_tables import system_metadata
+from collector.system_tables import ensure_system_tables
 from collector.schema import column_comment, metadata_columns, table_comment, time_index_name
 from collector.sqlviews import refresh_views
 
@@ -40,7 +40,7 @@ def create_all(engine, registry):
     with engine.begin() as conn:
         # Two release phases or a release and a dev run must not interleave DDL.
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": LOCK_KEY})
-        system_metadata.create_all(conn)  # the collector's own tables (invites, login failures)
+        ensure_system_tables(conn)
         for spec in registry.specs.values():
             table = registry.tables[spec.name]
             if inspect(conn).has_table(spec.name):

@@ -24,3 +24,8 @@ admin_login_failures = Table(
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now(), index=True),
     comment="Failed logins to /admin, for rate limiting (collector's own table).",
 )
+
+
+def ensure_system_tables(connectable):
+    """Create the collector's own tables where missing (an engine or a connection)."""
+    system_metadata.create_all(connectable)

@@ -24,6 +24,14 @@ def process_environment(**env):
     return keep | {"PATH": path, "PYTHONUNBUFFERED": "1"} | env
 
 
+def run_manage(*args, stdin=None, timeout=120, **env):
+    """Run `python manage.py ARGS` as a PI would, in a clean environment plus `env`."""
+    import subprocess
+    return subprocess.run([sys.executable, "manage.py", *args], input=stdin, capture_output=True,
+                          text=True, cwd=PROJECT_ROOT, timeout=timeout,
+                          env=process_environment(**env))
+
+
 def wait_for_http(url, process, seconds=30):
     """Wait until `url` answers at all; fail early if `process` died."""
     deadline = time.monotonic() + seconds

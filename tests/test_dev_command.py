@@ -9,7 +9,7 @@ import http.cookiejar
 import urllib.request
 
 from tests.helpers import free_port
-from tests.processes import PROJECT_ROOT, process_environment, wait_for_http
+from tests.processes import PROJECT_ROOT, process_environment, run_manage, wait_for_http
 
 
 def postgres_running(data_dir):
@@ -41,9 +41,8 @@ def test_dev_starts_embedded_postgres_serves_and_stops_on_ctrl_c(tmp_path):
         url = f"http://127.0.0.1:{port}/forms/intake"
         wait_for_http(url, dev, seconds=60)
         # The PI's next step, in a second terminal: an invite link for themselves.
-        invite = subprocess.run([sys.executable, "manage.py", "invite", "Dev Tester",
-                                 "--base-url", f"http://127.0.0.1:{port}"], cwd=PROJECT_ROOT,
-                                env=env, capture_output=True, text=True, timeout=60)
+        invite = run_manage("invite", "Dev Tester", "--base-url", f"http://127.0.0.1:{port}",
+                            EMBEDDED_POSTGRES_DIR=str(data_dir))
         assert invite.returncode == 0, invite.stderr
         link = invite.stdout.splitlines()[-1]
         browser = urllib.request.build_opener(

@@ -2,7 +2,6 @@
 
 import csv
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -13,7 +12,7 @@ from sqlalchemy import text
 
 from bench import data
 from collector.export import copy_sql, copy_to, stream_csv
-from tests.processes import PROJECT_ROOT, process_environment
+from tests.processes import run_manage
 
 pytestmark = pytest.mark.slow
 ROWS = 1_000_000
@@ -90,9 +89,8 @@ def test_cli_export_shows_progress_and_leaves_no_partial_file(million_rows, data
     target = tmp_path / "out" / "intake.csv"
     target.parent.mkdir()
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "manage.py", "export", "intake", "-o", str(target)],
-                            cwd=PROJECT_ROOT, env=process_environment(DATABASE_URL=database_url),
-                            capture_output=True, text=True, timeout=300)
+    result = run_manage("export", "intake", "-o", str(target), timeout=300,
+                        DATABASE_URL=database_url)
     cli_seconds = time.monotonic() - started
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
@@ -105,9 +103,7 @@ def test_cli_export_shows_progress_and_leaves_no_partial_file(million_rows, data
 
 
 def test_unknown_form_is_refused_in_one_line(migrated_app, database_url):
-    result = subprocess.run([sys.executable, "manage.py", "export", "nope"], cwd=PROJECT_ROOT,
-                            env=process_environment(DATABASE_URL=database_url),
-                            capture_output=True, text=True, timeout=60)
+    result = run_manage("export", "nope", DATABASE_URL=database_url)
     assert result.returncode == 1
     assert result.stderr.strip() == "Error: no form called 'nope' (forms: intake)"
 

@@ -1,11 +1,8 @@
 """Zero data loss under faults, end to end: real gunicorn, a real PostgreSQL we stop and start."""
 
-import json
 import subprocess
-import sys
 import threading
 import time
-import uuid
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -14,7 +11,8 @@ from collector.config import normalise_database_url
 from collector.embedded import start_embedded
 from tests.helpers import free_port, invite_link
 from tests.load import ConnectionSampler, FormClient, Load
-from tests.processes import PROJECT_ROOT, WebProcess, as_heroku_url, process_environment, procfile
+from tests.processes import (PROJECT_ROOT, WebProcess, as_heroku_url, process_environment,
+                             procfile, run_manage)
 
 pytestmark = pytest.mark.slow
 BUDGET = 20
@@ -76,9 +74,7 @@ def test_database_outage_under_load_loses_nothing(empty_intake, tmp_path, report
     saved, held = load.acknowledged(303), load.acknowledged(503)
     assert saved and held, (len(saved), len(held))
 
-    replay = subprocess.run([sys.executable, "manage.py", "replay"], input=web.stdout(), text=True,
-                            capture_output=True, cwd=PROJECT_ROOT, timeout=120,
-                            env=process_environment(DATABASE_URL=url))
+    replay = run_manage("replay", stdin=web.stdout(), DATABASE_URL=url)
     assert replay.returncode == 0, replay.stderr
     stored = stored_ids(engine)
     assert saved | held <= stored, "every acknowledged submission is in the table"

@@ -1,8 +1,6 @@
 """RA invite links: hashed tokens, sign-in, entered_by, immediate revoke, public forms."""
 
 import hashlib
-import subprocess
-import sys
 
 import pytest
 from sqlalchemy import text
@@ -11,13 +9,7 @@ from collector.invites import create_invite
 from collector.migrate import create_all
 from tests.conftest import make_app
 from tests.helpers import hidden_inputs, valid_intake
-from tests.processes import PROJECT_ROOT, process_environment
-
-
-def manage(database_url, *args, **env):
-    return subprocess.run([sys.executable, "manage.py", *args], capture_output=True, text=True,
-                          cwd=PROJECT_ROOT, timeout=60,
-                          env=process_environment(DATABASE_URL=database_url, **env))
+from tests.processes import run_manage
 
 
 def intake_rows(engine):
@@ -31,7 +23,7 @@ def submit(client, **changes):
 
 
 def test_invite_command_prints_a_link_and_stores_only_its_hash(app, database_url, engine):
-    result = manage(database_url, "invite", "  Alice   Ng ", BASE_URL="https://study.example/")
+    result = run_manage("invite", "  Alice   Ng ", DATABASE_URL=database_url, BASE_URL="https://study.example/")
     assert result.returncode == 0, result.stderr
     header, link = result.stdout.splitlines()
     assert header == "Invite #1 for Alice Ng:"
@@ -73,21 +65,21 @@ def test_a_wrong_link_signs_nobody_in(app, anonymous_client, token):
 def test_revoke_refuses_the_next_submit_at_once(app, engine, database_url, client):
     assert submit(client, participant_id="P0001").status_code == 303
     hidden = hidden_inputs(client.get("/forms/intake").get_data(as_text=True))
-    listing = manage(database_url, "invites")
+    listing = run_manage("invites", DATABASE_URL=database_url)
     assert listing.returncode == 0 and "Test RA" in listing.stdout and "active" in listing.stdout
-    revoked = manage(database_url, "revoke", "1")
+    revoked = run_manage("revoke", "1", DATABASE_URL=database_url)
     assert revoked.returncode == 0 and revoked.stdout == "Revoked invite #1 (Test RA).\n"
     response = client.post("/forms/intake", data={**valid_intake(participant_id="P0002"), **hidden})
     assert response.status_code == 403 and "revoked" in response.get_data(as_text=True)
     assert intake_rows(engine) == [("P0001", "Test RA")]
     assert client.get("/forms/intake").status_code == 403  # signed out
-    assert "revoked" in manage(database_url, "invites").stdout
-    again = manage(database_url, "revoke", "1")
+    assert "revoked" in run_manage("invites", DATABASE_URL=database_url).stdout
+    again = run_manage("revoke", "1", DATABASE_URL=database_url)
     assert again.returncode == 1 and "no active invite #1" in again.stderr
 
 
 def test_invite_needs_a_base_url_on_heroku(app, database_url):
-    result = manage(database_url, "invite", "Bob", DYNO="run.1", SECRET_KEY="x")
+    result = run_manage("invite", "Bob", DATABASE_URL=database_url, DYNO="run.1", SECRET_KEY="x")
     assert result.returncode == 1 and "set BASE_URL first" in result.stderr
 
 

@@ -1,8 +1,5 @@
 """create_all: creates, extends, loosens safely, and reports drift with SQL; never loses data."""
 
-import os
-import subprocess
-import sys
 import uuid
 
 import pytest
@@ -10,6 +7,7 @@ from sqlalchemy import inspect, text
 
 from collector.migrate import create_all
 from collector.registry import load_registry
+from tests.processes import run_manage
 
 AGE = '[[fields]]\nname = "age"\ntype = "integer"\nrequired = true\nmin = 0\nmax = 120\n'
 SITE = '[[fields]]\nname = "site"\ntype = "text"\n'
@@ -70,7 +68,7 @@ def test_removed_field_is_kept_reported_and_no_longer_blocks_inserts(form, engin
     insert(engine, form.name, age=30, site="north")
     changes = form(SITE)
     assert any("column age is not in the form file: dropped NOT NULL" in c for c in changes)
-    assert any(f"DRIFT column age is not in the form file any more; its data is kept" in c
+    assert any("DRIFT column age is not in the form file any more; its data is kept" in c
                and f"ALTER TABLE {form.name} DROP COLUMN age;" in c for c in changes)
     insert(engine, form.name, site="south")  # would fail if age stayed NOT NULL
     with engine.connect() as conn:
@@ -80,7 +78,7 @@ def test_removed_field_is_kept_reported_and_no_longer_blocks_inserts(form, engin
 def test_retyped_field_is_reported_with_sql_and_left_alone(form, engine):
     form(AGE)
     changes = form(AGE.replace('"integer"', '"text"').replace("min = 0\nmax = 120\n", ""))
-    assert any(f"DRIFT column age is INTEGER in the database but TEXT in the form file" in c
+    assert any("DRIFT column age is INTEGER in the database but TEXT in the form file" in c
                and f"ALTER TABLE {form.name} ALTER COLUMN age TYPE TEXT USING age::TEXT;" in c
                for c in changes)
     assert str(columns(engine, form.name)["age"]["type"]) == "INTEGER"
@@ -103,12 +101,6 @@ def test_field_made_optional_drops_not_null_and_required_again_is_drift(form, en
     changes = form(AGE.replace("required = true\n", ""))
     assert changes == [f"{form.name}: column age is optional now (dropped NOT NULL)"]
     assert any("DRIFT column age is required in the form file" in c for c in form(AGE))
-
-
-def run_manage(*args, **env):
-    environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DYNO")} | env
-    return subprocess.run([sys.executable, "manage.py", *args], capture_output=True, text=True,
-                          env=environ, timeout=120)
 
 
 def test_cli_create_all_reports_and_bad_form_stops_it_with_one_line(tmp_path, database_url, engine):

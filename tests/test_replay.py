@@ -2,8 +2,6 @@
 
 import io
 import json
-import subprocess
-import sys
 import uuid
 from contextlib import redirect_stdout
 from datetime import datetime
@@ -13,7 +11,7 @@ from sqlalchemy import text
 
 from tests.conftest import make_app
 from tests.helpers import free_port, hidden_inputs, signed_in_before_outage, valid_intake
-from tests.processes import PROJECT_ROOT, process_environment
+from tests.processes import run_manage
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +40,7 @@ def heroku_logs(lines):
 
 
 def replay(database_url, stdin, *args):
-    return subprocess.run([sys.executable, "manage.py", "replay", *args], input=stdin, text=True,
-                          capture_output=True, cwd=PROJECT_ROOT, timeout=120,
-                          env=process_environment(DATABASE_URL=database_url))
+    return run_manage("replay", *args, stdin=stdin, DATABASE_URL=database_url)
 
 
 def saved_rows(engine):

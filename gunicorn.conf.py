@@ -36,6 +36,11 @@ graceful_timeout = 20
 # pool can be shared between processes.
 preload_app = False
 
+# gunicorn 27 opens a control socket at ~/.gunicorn/gunicorn.ctl by default:
+# two servers on one machine (tests, the benchmark, `heroku local`) would take
+# it from each other. Nothing here uses gunicornc, so open none.
+control_socket_disable = True
+
 # Access lines to stdout, where `heroku logs` reads them, as JSON with the
 # same request id as the app's own lines (collector/gunicorn_logging.py).
 accesslog = "-"

@@ -54,3 +54,25 @@ def test_release_then_web_serves_and_writes_a_typed_row(heroku_env, engine):
                                 "WHERE submission_id = :id"), {"id": hidden["submission_id"]}).one()
     assert tuple(row) == (36, False, ["diabetes", "asthma"], "Alice Ng")
     assert uuid.UUID(hidden["submission_id"])
+
+
+def test_two_servers_side_by_side_open_no_control_socket(heroku_env, tmp_path):
+    """gunicorn 27 would put a control socket in ~/.gunicorn; two servers would share it."""
+    env = {**heroku_env, "HOME": str(tmp_path)}
+    env.pop("XDG_RUNTIME_DIR", None)
+    servers = []
+    try:
+        for _ in range(2):
+            env = {**env, "PORT": str(free_port())}
+            server = subprocess.Popen(shlex.split(procfile()["web"]), cwd=PROJECT_ROOT, env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            servers.append(server)
+            wait_for_http(f"http://127.0.0.1:{env['PORT']}/", server)
+        assert not (tmp_path / ".gunicorn").exists(), list((tmp_path / ".gunicorn").iterdir())
+        for server in servers:
+            assert server.poll() is None
+    finally:
+        for server in servers:
+            server.terminate()
+            server.communicate(timeout=30)
+    assert [server.returncode for server in servers] == [0, 0]

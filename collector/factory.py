@@ -35,6 +35,7 @@ def create_app(overrides=None, environ=None):
     Heroku(app)
     # Heroku's router is one proxy hop: trust its X-Forwarded-For/-Proto/-Port.
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_port=1)
+    app.wsgi_app = security.BodyWithoutLength(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])
     app.extensions["collector"] = load_registry(app.config["FORMS_DIR"])
     db.init_app(app)
     with app.app_context():

@@ -1,4 +1,6 @@
-"""HTTP hardening: HTTPS on Heroku, security headers on every response."""
+"""HTTP hardening: HTTPS on Heroku, security headers on every response, body caps."""
+
+import io
 
 from flask import abort, current_app, redirect, request
 
@@ -27,6 +29,38 @@ def refuse_huge_forms():
         if sum(1 for _ in request.form.items(multi=True)) > current_app.config["MAX_FORM_PARTS"]:
             abort(413)
     return None
+
+
+class BodyWithoutLength:
+    """WSGI middleware: give a body sent without Content-Length (chunked) a length.
+
+    Werkzeug cuts such a body silently at MAX_CONTENT_LENGTH and parses the
+    first part, so fields after the cut would be saved as empty. Reading at most
+    limit + 1 bytes and stating the length lets werkzeug refuse it with 413 like
+    any other oversized body, and parse a smaller one whole.
+    """
+
+    def __init__(self, app, limit):
+        self.app, self.limit = app, limit
+
+    def __call__(self, environ, start_response):
+        if not environ.get("CONTENT_LENGTH") and "wsgi.input_terminated" in environ:
+            body = _read_at_most(environ["wsgi.input"], self.limit + 1)
+            environ["wsgi.input"] = io.BytesIO(body)
+            # From here on it is an ordinary body of known length (werkzeug ignores
+            # Content-Length while Transfer-Encoding says chunked).
+            environ["CONTENT_LENGTH"] = str(len(body))
+            environ.pop("HTTP_TRANSFER_ENCODING", None)
+            del environ["wsgi.input_terminated"]
+        return self.app(environ, start_response)
+
+
+def _read_at_most(stream, size):
+    chunks, left = [], size
+    while left > 0 and (chunk := stream.read(min(left, 64 * 1024))):
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def add_security_headers(response):

@@ -47,6 +47,7 @@ def create_app(overrides=None, environ=None):
     app.before_request(logs.assign_request_id)
     app.before_request(security.redirect_to_https)
     csrf.init_app(app)
+    app.before_request(security.refuse_cross_origin)
     app.before_request(security.refuse_huge_forms)
     app.after_request(logs.return_request_id)
     app.after_request(security.add_security_headers)

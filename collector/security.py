@@ -1,8 +1,12 @@
 """HTTP hardening: HTTPS on Heroku, security headers on every response, body caps."""
 
 import io
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, redirect, request
+from flask_wtf.csrf import CSRFError
+
+from collector import messages
 
 # Everything comes from this app: no inline script, no CDN, no framing.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -17,6 +21,30 @@ def redirect_to_https():
         # 308 keeps the method and body, so even a POST is not lost on the way.
         return redirect(request.url.replace("http://", "https://", 1), code=308)
     return None
+
+
+def refuse_cross_origin():
+    """Refuse a POST whose Origin or Referer names another site (before_request, after CSRF).
+
+    Stands in for Flask-WTF's WTF_CSRF_SSL_STRICT, which needs a Referer: a
+    browser that sends none (or Origin: null) is let through, since the CSRF
+    token and the SameSite=Lax cookie already tie the post to this site.
+    """
+    if request.method not in current_app.config["WTF_CSRF_METHODS"]:
+        return None
+    origin, referrer = request.headers.get("Origin"), request.headers.get("Referer")
+    for source in (None if origin == "null" else origin, referrer):
+        if source and not _same_origin(source, request.host_url):
+            raise CSRFError(messages.CROSS_ORIGIN)
+    return None
+
+
+def _same_origin(url, other):
+    try:
+        a, b = urlsplit(url), urlsplit(other)
+        return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+    except ValueError:  # a malformed header is no proof of anything
+        return False
 
 
 def refuse_huge_forms():
@@ -69,7 +97,7 @@ def add_security_headers(response):
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("X-Content-Type-Options", "nosniff")
-    # Flask-WTF checks a same-origin Referer on HTTPS POSTs: no-referrer would break them.
+    # Our own pages get a Referer to check; other sites learn only our origin.
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     if current_app.config["ON_HEROKU"]:
         headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_SECONDS}")

@@ -71,16 +71,16 @@ class BodyWithoutLength:
     def __init__(self, app, limit):
         self.app, self.limit = app, limit
 
-    def __call__(self, environ, start_response):
-        if not environ.get("CONTENT_LENGTH") and "wsgi.input_terminated" in environ:
-            body = _read_at_most(environ["wsgi.input"], self.limit + 1)
-            environ["wsgi.input"] = io.BytesIO(body)
+    def __call__(self, wsgi_env, start_response):  # a request, not the OS environment
+        if not wsgi_env.get("CONTENT_LENGTH") and "wsgi.input_terminated" in wsgi_env:
+            body = _read_at_most(wsgi_env["wsgi.input"], self.limit + 1)
+            wsgi_env["wsgi.input"] = io.BytesIO(body)
             # From here on it is an ordinary body of known length (werkzeug ignores
             # Content-Length while Transfer-Encoding says chunked).
-            environ["CONTENT_LENGTH"] = str(len(body))
-            environ.pop("HTTP_TRANSFER_ENCODING", None)
-            del environ["wsgi.input_terminated"]
-        return self.app(environ, start_response)
+            wsgi_env["CONTENT_LENGTH"] = str(len(body))
+            wsgi_env.pop("HTTP_TRANSFER_ENCODING", None)
+            del wsgi_env["wsgi.input_terminated"]
+        return self.app(wsgi_env, start_response)
 
 
 def _read_at_most(stream, size):

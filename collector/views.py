@@ -6,7 +6,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import MultiDict
 
-from collector import access
+from collector import access, invites
 from collector.database import db
 from collector.registry import current_registry, form_or_404
 from collector.rendering import render_form
@@ -24,15 +24,27 @@ def index():
     return render_template("index.html", specs=specs, ra_name=access.signed_in_name())
 
 
-@bp.get("/invite/<token>")
-def invite(token):
-    """Sign this browser in with a personal invite link."""
-    name = access.sign_in(token)
-    if name is None:
-        return render_template("message.html", title="Invite link not valid",
-                               message="This invite link is not valid: it may have been revoked "
-                                       "or mistyped. Ask your PI for a new one."), 403
+@bp.get("/invite")
+def invite():
+    """Show the invite page; static/invite.js posts the code from the link's #fragment."""
+    return render_template("invite.html")
+
+
+@bp.post("/invite")
+def invite_sign_in():
+    """Sign this browser in with the invite code in the body (never in a URL, so never logged)."""
+    if access.sign_in(invites.code_from_input(request.form.get("code", ""))) is None:
+        return render_template("invite.html", error="This invite code is not valid. Check that "
+                               "you pasted all of it, or ask your PI for a new link."), 403
     return redirect(url_for(".index"), code=303)
+
+
+@bp.get("/invite/<path:_old_token>")
+def old_invite_link(_old_token):
+    """Refuse the old /invite/<token> links: their tokens were written to the logs."""
+    return render_template("message.html", title="This invite link no longer works",
+                           message="Links of this older kind no longer sign anyone in. Ask your "
+                                   "PI for a new invite link."), 410
 
 
 @bp.get("/forms/<name>")

@@ -51,6 +51,14 @@ def active_invite(engine, token):
         return conn.execute(query).first()
 
 
+def active_invite_by_id(engine, invite_id):
+    """Return (id, name) of invite `invite_id` if it is still unrevoked, else None."""
+    query = select(invites.c.id, invites.c.name).where(invites.c.revoked_at.is_(None),
+                                                       invites.c.id == invite_id)
+    with engine.connect() as conn:
+        return conn.execute(query).first()
+
+
 def list_invites(engine):
     """Return every invite, newest first."""
     with engine.connect() as conn:

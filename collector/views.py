@@ -18,10 +18,11 @@ bp = Blueprint("forms", __name__)
 
 @bp.get("/")
 def index():
-    """List the forms, so a PI can find their URLs."""
+    """List the forms, so a PI can find their URLs (invite-only ones for an active invite)."""
+    ra_name = access.active_name()
     specs = [spec for spec in current_registry().specs.values()
-             if spec.access == "public" or access.signed_in_name()]
-    return render_template("index.html", specs=specs, ra_name=access.signed_in_name())
+             if spec.access == "public" or ra_name]
+    return render_template("index.html", specs=specs, ra_name=ra_name)
 
 
 @bp.get("/invite")

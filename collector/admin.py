@@ -3,10 +3,10 @@
 from datetime import datetime
 
 from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request,
-                   session, url_for)
+                   url_for)
 from sqlalchemy import func, select
 
-from collector import admin_auth
+from collector import admin_auth, admin_sessions
 from collector.chart import build_chart, daily_counts
 from collector.database import db
 from collector.export import copy_sql, stream_csv
@@ -25,6 +25,13 @@ def require_admin():
         return render_template("admin/login.html"), 401
 
 
+@bp.after_request
+def no_store(response):
+    """Keep every /admin answer (rows, counts, the login page) out of caches."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.post("/login")
 def login():
     if admin_auth.too_many_failures():
@@ -37,7 +44,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    session.pop("admin", None)
+    admin_sessions.end()
     return redirect(url_for("forms.index"), code=303)
 
 

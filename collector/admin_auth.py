@@ -3,9 +3,10 @@
 import hashlib
 import hmac
 
-from flask import current_app, request, session
+from flask import current_app, request
 from sqlalchemy import func, select
 
+from collector import admin_sessions
 from collector.database import db
 from collector.system_tables import admin_login_failures as failures
 
@@ -21,7 +22,8 @@ def enabled():
 
 
 def signed_in():
-    return session.get("admin") is True
+    """Return whether this browser holds a live admin session (see admin_sessions)."""
+    return admin_sessions.is_active()
 
 
 def too_many_failures():
@@ -38,7 +40,7 @@ def check_password(given):
     # Hash both sides first so the comparison takes the same time whatever the lengths.
     expected = hashlib.sha256(current_app.config["ADMIN_PASSWORD"].encode()).digest()
     if hmac.compare_digest(hashlib.sha256(given.encode()).digest(), expected):
-        session["admin"] = True
+        admin_sessions.start()
         return True
     with db.engine.begin() as conn:
         conn.execute(failures.insert().values(ip=_client_ip()))

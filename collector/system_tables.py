@@ -1,4 +1,4 @@
-"""The collector's own tables (not forms): invites and admin login failures."""
+"""The collector's own tables (not forms): invites, admin sessions and login failures."""
 
 from sqlalchemy import BigInteger, Column, DateTime, Identity, MetaData, Table, Text, func
 
@@ -23,6 +23,20 @@ admin_login_failures = Table(
     Column("ip", Text, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now(), index=True),
     comment="Failed logins to /admin, for rate limiting (collector's own table).",
+)
+
+
+# The PI's sign-ins, kept server-side so logout and a new ADMIN_PASSWORD end
+# them for good (a signed cookie alone cannot be taken back).
+admin_sessions = Table(
+    "admin_sessions", system_metadata,
+    Column("id_hash", Text, primary_key=True,
+           comment="SHA-256 of the session id in the PI's cookie; the id itself is never stored."),
+    Column("password_fingerprint", Text, nullable=False,
+           comment="HMAC of ADMIN_PASSWORD under SECRET_KEY: a new password ends the session."),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("ended_at", DateTime(timezone=True), comment="Set at logout."),
+    comment="Sign-ins to /admin (collector's own table).",
 )
 
 

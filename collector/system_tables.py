@@ -1,6 +1,8 @@
 """The collector's own tables (not forms): invites, admin sessions and login failures."""
 
-from sqlalchemy import BigInteger, Column, DateTime, Identity, MetaData, Table, Text, func
+from contextlib import nullcontext
+
+from sqlalchemy import BigInteger, Column, DateTime, Engine, Identity, MetaData, Table, Text, func, inspect, text
 
 system_metadata = MetaData()
 
@@ -21,6 +23,8 @@ admin_login_failures = Table(
     "admin_login_failures", system_metadata,
     Column("id", BigInteger, Identity(), primary_key=True),
     Column("ip", Text, nullable=False),
+    Column("device", Text, comment="The known device that failed (collector/known_device.py); "
+                                   "NULL for unknown browsers."),
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now(), index=True),
     comment="Failed logins to /admin, for rate limiting (collector's own table).",
 )
@@ -43,3 +47,12 @@ admin_sessions = Table(
 def ensure_system_tables(connectable):
     """Create the collector's own tables where missing (an engine or a connection)."""
     system_metadata.create_all(connectable)
+    # Tables made before the known-device limit lack this column; create_all adds none.
+    # Look first: ALTER TABLE would lock the table even when there is nothing to do.
+    with _transaction(connectable) as conn:
+        if "device" not in {c["name"] for c in inspect(conn).get_columns("admin_login_failures")}:
+            conn.execute(text("ALTER TABLE admin_login_failures ADD COLUMN IF NOT EXISTS device text"))
+
+
+def _transaction(connectable):
+    return connectable.begin() if isinstance(connectable, Engine) else nullcontext(connectable)

@@ -112,7 +112,7 @@ def test_public_form_needs_no_invite_and_records_a_name_when_there_is_one(public
 def test_a_browser_without_an_invite_never_sees_the_form_echoed(app, database_url, engine):
     # A CSRF token from another page of the same session (the PI login) must not
     # let an uninvited browser make the form render by sending a bad reference.
-    admin = make_app(database_url, ADMIN_PASSWORD="pw")
+    admin = make_app(database_url, ADMIN_PASSWORD="a long passphrase for the PI")
     client = admin.test_client()
     token = client.get("/admin/").get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
     response = client.post("/forms/intake", data={**valid_intake(), "csrf_token": token,

@@ -2,7 +2,8 @@
 
 from contextlib import nullcontext
 
-from sqlalchemy import BigInteger, Column, DateTime, Engine, Identity, MetaData, Table, Text, func, inspect, text
+from sqlalchemy import (BigInteger, Column, DateTime, Engine, Identity, MetaData, Table, Text,
+                        func, inspect, text)
 
 system_metadata = MetaData()
 
@@ -50,8 +51,10 @@ def ensure_system_tables(connectable):
     # Tables made before the known-device limit lack this column; create_all adds none.
     # Look first: ALTER TABLE would lock the table even when there is nothing to do.
     with _transaction(connectable) as conn:
-        if "device" not in {c["name"] for c in inspect(conn).get_columns("admin_login_failures")}:
-            conn.execute(text("ALTER TABLE admin_login_failures ADD COLUMN IF NOT EXISTS device text"))
+        columns = {column["name"] for column in inspect(conn).get_columns("admin_login_failures")}
+        if "device" not in columns:
+            conn.execute(text("ALTER TABLE admin_login_failures "
+                              "ADD COLUMN IF NOT EXISTS device text"))
 
 
 def _transaction(connectable):

@@ -19,7 +19,7 @@ def admin_app(app, database_url, engine):
 
 
 def login_from(client, address, password=PASSWORD):
-    """Log in as a browser behind `address` (Heroku's router adds X-Forwarded-For; ProxyFix reads it)."""
+    """Log in from behind `address` (the router's X-Forwarded-For, read by ProxyFix)."""
     headers = {"X-Forwarded-For": address}
     html = client.get("/admin/", headers=headers).get_data(as_text=True)
     token = html.split('name="csrf_token" value="')[1].split('"')[0]
@@ -58,7 +58,7 @@ def test_many_addresses_cannot_lock_the_pi_out(admin_app, database_url):
 
 
 def with_device_cookie(app, browser):
-    """A client of `app` carrying `browser`'s known-device cookie (the same laptop, another worker)."""
+    """A client of `app` with `browser`'s known-device cookie (same laptop, other worker)."""
     client = app.test_client()
     client.set_cookie(COOKIE, browser.get_cookie(COOKIE, path="/admin").value, path="/admin")
     return client
@@ -97,7 +97,8 @@ def test_a_short_admin_password_closes_the_pi_area_only(app, database_url, anony
     assert client.post("/admin/login", data={"password": short}).status_code in (400, 503)
     assert client.get("/admin/forms/intake").status_code == 503
     assert client.get("/").status_code == 200
-    assert make_app(database_url, ADMIN_PASSWORD="x" * 12).test_client().get("/admin/").status_code == 401
+    long_enough = make_app(database_url, ADMIN_PASSWORD="x" * 12)
+    assert long_enough.test_client().get("/admin/").status_code == 401
 
 
 def test_a_failures_table_from_before_gets_its_device_column(admin_app, engine):

@@ -23,9 +23,9 @@ def signed_in_name():
     return session.get("ra_name")
 
 
-def sign_in(token):
-    """Sign this browser in with an invite token; return the RA's name, or None if invalid."""
-    found = invites.active_invite(db.engine, token)
+def sign_in(pasted):
+    """Sign this browser in with an invite code (or a pasted link); return the name, or None."""
+    found = invites.active_invite(db.engine, invites.code_from_input(pasted))
     if found is None:
         return None
     session.clear()  # a new identity gets a new session (and a new CSRF token)

@@ -6,7 +6,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import MultiDict
 
-from collector import access, invites
+from collector import access
 from collector.database import db
 from collector.registry import current_registry, form_or_404
 from collector.rendering import render_form
@@ -34,7 +34,7 @@ def invite():
 @bp.post("/invite")
 def invite_sign_in():
     """Sign this browser in with the invite code in the body (never in a URL, so never logged)."""
-    if access.sign_in(invites.code_from_input(request.form.get("code", ""))) is None:
+    if access.sign_in(request.form.get("code", "")) is None:
         return render_template("invite.html", error="This invite code is not valid. Check that "
                                "you pasted all of it, or ask your PI for a new link."), 403
     return redirect(url_for(".index"), code=303)

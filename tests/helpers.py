@@ -42,10 +42,13 @@ def invite_form(page_html, code):
     return {"csrf_token": hidden_inputs(page_html)["csrf_token"], "code": code}
 
 
-def sign_in(client, code):
-    """Sign a Flask test client in the way an RA does: open /invite, post the code."""
-    page = client.get("/invite").get_data(as_text=True)
-    return client.post("/invite", data=invite_form(page, code))
+def sign_in(client, code, **options):
+    """Sign a Flask test client in the way an RA does: open /invite, post the code.
+
+    `options` (e.g. headers=...) go with both requests.
+    """
+    page = client.get("/invite", **options).get_data(as_text=True)
+    return client.post("/invite", data=invite_form(page, code), **options)
 
 
 def sign_in_over_http(opener, link):

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from collector.invites import create_invite
+from tests.conftest import make_app
 from tests.helpers import free_port, invite_link, sign_in, sign_in_over_http
 from tests.processes import WebProcess, process_environment, run_manage
 from tests.test_browser import browser, web  # noqa: F401  (shared fixtures)
@@ -151,3 +152,13 @@ def test_invite_command_prints_the_link_the_code_and_what_to_do_without_javascri
     with engine.connect() as conn:
         every_value = conn.execute(text("SELECT invites::text FROM invites")).scalar()
     assert code not in every_value
+
+
+def test_on_heroku_the_invite_page_signs_in_over_https(app, database_url, engine):
+    # Secure cookies, the HTTPS redirect and Flask-WTF's Referer check all apply here.
+    heroku = make_app(database_url, DYNO="web.1").test_client()
+    _id, code = create_invite(engine, NAME)
+    options = {"base_url": "https://localhost", "headers": {"Referer": "https://localhost/invite"}}
+    answer = sign_in(heroku, code, **options)
+    assert answer.status_code == 303 and "Secure" in answer.headers["Set-Cookie"]
+    assert heroku.get("/forms/intake", **options).status_code == 200

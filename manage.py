@@ -116,10 +116,13 @@ def replay(source, dry_run):
 @click.option("--base-url", envvar="BASE_URL", help="The app's public URL (default: BASE_URL; "
               "locally http://127.0.0.1:5000).")
 def invite(name, base_url):
-    """Create a personal invite link for the RA called NAME and print it.
+    """Create a personal invite for the RA called NAME; print its link and code.
 
     Opening the link signs that browser in; every row it submits carries
-    NAME in entered_by. Send the link privately: it works until revoked.
+    NAME in entered_by. The code rides after '#' in the link, which browsers
+    never send, so it stays out of every log. Without JavaScript, the RA opens
+    BASE_URL/invite and pastes the code. Send both privately: they work until
+    revoked.
     """
     if not base_url:
         if os.environ.get("DYNO"):
@@ -132,8 +135,11 @@ def invite(name, base_url):
             invite_id, token = invites.create_invite(db.engine, name)
         except ValueError as error:
             raise click.ClickException(str(error)) from None
+    page = f"{base_url.rstrip('/')}/invite"
     click.echo(f"Invite #{invite_id} for {' '.join(name.split())}:")
-    click.echo(f"{base_url.rstrip('/')}/invite/{token}")
+    click.echo(f"{page}#{token}")
+    click.echo(f"Invite code: {token}")
+    click.echo(f"Send both privately. Without JavaScript, open {page} and paste the invite code.")
 
 
 @cli.command("invites")

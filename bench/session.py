@@ -8,6 +8,7 @@ from sqlalchemy import create_engine
 
 from collector.config import normalise_database_url
 from collector.invites import create_invite
+from tests.helpers import sign_in_over_http
 
 
 def signed_in_form(server, database_url):
@@ -17,7 +18,7 @@ def signed_in_form(server, database_url):
     engine.dispose()  # hold no connection during the measurements
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    opener.open(f"{server.url}/invite/{token}").close()
+    sign_in_over_http(opener, f"{server.url}/invite#{token}")
     with opener.open(f"{server.url}/forms/intake") as page:
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.read().decode()).group(1)
     cookie = "; ".join(f"{c.name}={c.value}" for c in jar)

@@ -1,12 +1,14 @@
 """Who may open and submit a form: invite-only forms need a signed-in RA.
 
 The session cookie (signed with SECRET_KEY) remembers which invite signed the
-browser in; every submit re-reads the invite, so a revoke takes effect at once.
+browser in; opening an invite-only form, the index and every submit re-read
+the invite, so a revoke takes effect everywhere at once.
 """
 
 from dataclasses import dataclass
 
 from flask import render_template, session
+from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeout
 
 from collector import invites
 from collector.database import db
@@ -21,9 +23,9 @@ def signed_in_name():
     return session.get("ra_name")
 
 
-def sign_in(token):
-    """Sign this browser in with an invite token; return the RA's name, or None if invalid."""
-    found = invites.active_invite(db.engine, token)
+def sign_in(pasted):
+    """Sign this browser in with an invite code (or a pasted link); return the name, or None."""
+    found = invites.active_invite(db.engine, invites.code_from_input(pasted))
     if found is None:
         return None
     session.clear()  # a new identity gets a new session (and a new CSRF token)
@@ -32,11 +34,34 @@ def sign_in(token):
     return found.name
 
 
+def active_name():
+    """Return the RA name if this browser's invite is still active, else None.
+
+    A revoked or deleted invite signs the browser out (session cleared).
+    One primary-key lookup. When the database cannot be reached, trust the
+    signed cookie: the form must still open so the entry can be held for
+    recovery (the submit re-checks the invite whenever the database is up).
+    """
+    if "invite_id" not in session:
+        return None
+    try:
+        found = invites.active_invite_by_id(db.engine, session["invite_id"])
+    except (OperationalError, PoolTimeout):
+        # Not logged: the outage already shows in the held entries' lines.
+        return signed_in_name()
+    if found is None:
+        session.clear()  # a copy of this cookie is refused the same way
+        return None
+    return found.name
+
+
 def check_can_open(spec):
     """Raise AccessDenied if this browser may not see the form."""
-    if spec.access == "invite" and "invite_id" not in session:
-        raise AccessDenied("This form needs a personal invite link. Ask your PI for one, "
-                           "open it on this device, then come back to the form.")
+    if spec.access != "invite":
+        return
+    had_invite = "invite_id" in session
+    if active_name() is None:
+        raise AccessDenied(REVOKED_ON_OPEN if had_invite else NEEDS_INVITE)
 
 
 @dataclass(frozen=True)
@@ -61,6 +86,10 @@ def submitter(spec):
 
 REVOKED = ("Your invite link has been revoked, so this entry was not saved. "
            "Ask your PI for a new link.")
+NEEDS_INVITE = ("This form needs a personal invite link. Ask your PI for one, "
+                "open it on this device, then come back to the form.")
+REVOKED_ON_OPEN = ("Your invite link has been revoked, so this device is signed out. "
+                   "Ask your PI for a new link.")
 
 
 def denied_page(error):

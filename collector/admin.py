@@ -3,10 +3,10 @@
 from datetime import datetime
 
 from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request,
-                   session, url_for)
+                   url_for)
 from sqlalchemy import func, select
 
-from collector import admin_auth
+from collector import admin_auth, admin_sessions, known_device
 from collector.chart import build_chart, daily_counts
 from collector.database import db
 from collector.export import copy_sql, stream_csv
@@ -18,11 +18,23 @@ PAGE_SIZE = 50
 
 @bp.before_request
 def require_admin():
-    """404 when ADMIN_PASSWORD is unset; the login page when not signed in."""
+    """404 when ADMIN_PASSWORD is unset, 503 when it is too short; else the login page."""
     if not admin_auth.enabled():
         abort(404)
+    if admin_auth.password_too_short():
+        return render_template("message.html", title="PI area closed", message=(
+            f"ADMIN_PASSWORD is shorter than {admin_auth.MIN_PASSWORD_LENGTH} characters, so no "
+            "one can sign in here: a short password can be guessed. Set a longer one (heroku "
+            "config:set ADMIN_PASSWORD=...); the forms keep working meanwhile.")), 503
     if request.endpoint != "admin.login" and not admin_auth.signed_in():
         return render_template("admin/login.html"), 401
+
+
+@bp.after_request
+def no_store(response):
+    """Keep every /admin answer (rows, counts, the login page) out of caches."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/login")
@@ -32,12 +44,13 @@ def login():
                                "minutes, then try again."), 429
     if not admin_auth.check_password(request.form.get("password", "")):
         return render_template("admin/login.html", error="That password is not right."), 401
-    return redirect(url_for(".dashboard"), code=303)
+    # This browser is now known: guesses from elsewhere can no longer lock it out.
+    return known_device.remember(redirect(url_for(".dashboard"), code=303))
 
 
 @bp.post("/logout")
 def logout():
-    session.pop("admin", None)
+    admin_sessions.end()
     return redirect(url_for("forms.index"), code=303)
 
 

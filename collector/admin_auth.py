@@ -1,18 +1,30 @@
-"""The PI's login: one shared ADMIN_PASSWORD, compared in constant time, rate limited."""
+"""The PI's login: one shared ADMIN_PASSWORD, compared in constant time, rate limited.
+
+Failed logins are counted in the database, so the limits hold across workers
+and dynos. An unknown browser may fail MAX_FAILURES_PER_IP times per address
+and all unknown browsers together MAX_FAILURES_OVERALL times per window; a
+browser that has signed in before (known_device) is exempt from both and may
+fail MAX_FAILURES_PER_DEVICE times on its own, so an attacker guessing from
+many addresses cannot lock the PI out.
+"""
 
 import hashlib
 import hmac
 
-from flask import current_app, request, session
+from flask import current_app, request
 from sqlalchemy import func, select
 
+from collector import admin_sessions, known_device
 from collector.database import db
 from collector.system_tables import admin_login_failures as failures
 
 WINDOW_MINUTES = 15
 MAX_FAILURES_PER_IP = 10
-# Guessing from many addresses at once is limited too.
+MAX_FAILURES_PER_DEVICE = 10
+# Guessing from many addresses at once is limited too (for unknown browsers).
 MAX_FAILURES_OVERALL = 100
+# Shorter passwords could be guessed even at these rates: /admin stays closed.
+MIN_PASSWORD_LENGTH = 12
 
 
 def enabled():
@@ -20,17 +32,28 @@ def enabled():
     return bool(current_app.config.get("ADMIN_PASSWORD"))
 
 
+def password_too_short():
+    """Return whether ADMIN_PASSWORD is too short to allow any login."""
+    return len(current_app.config["ADMIN_PASSWORD"]) < MIN_PASSWORD_LENGTH
+
+
 def signed_in():
-    return session.get("admin") is True
+    """Return whether this browser holds a live admin session (see admin_sessions)."""
+    return admin_sessions.is_active()
 
 
 def too_many_failures():
-    """Return whether logins are paused for this address (or for everyone)."""
+    """Return whether logins are paused for this browser."""
     recent = failures.c.at > func.now() - func.make_interval(0, 0, 0, 0, 0, WINDOW_MINUTES)
+    device = known_device.current()
     with db.engine.connect() as conn:
-        mine = conn.execute(select(func.count()).where(recent, failures.c.ip == _client_ip())).scalar()
-        everyone = conn.execute(select(func.count()).where(recent)).scalar()
-    return mine >= MAX_FAILURES_PER_IP or everyone >= MAX_FAILURES_OVERALL
+        def count(*where):
+            return conn.execute(select(func.count()).where(recent, *where)).scalar()
+        if device is not None:
+            return count(failures.c.device == device) >= MAX_FAILURES_PER_DEVICE
+        unknown = failures.c.device.is_(None)
+        return (count(unknown, failures.c.ip == _client_ip()) >= MAX_FAILURES_PER_IP
+                or count(unknown) >= MAX_FAILURES_OVERALL)
 
 
 def check_password(given):
@@ -38,10 +61,10 @@ def check_password(given):
     # Hash both sides first so the comparison takes the same time whatever the lengths.
     expected = hashlib.sha256(current_app.config["ADMIN_PASSWORD"].encode()).digest()
     if hmac.compare_digest(hashlib.sha256(given.encode()).digest(), expected):
-        session["admin"] = True
+        admin_sessions.start()
         return True
     with db.engine.begin() as conn:
-        conn.execute(failures.insert().values(ip=_client_ip()))
+        conn.execute(failures.insert().values(ip=_client_ip(), device=known_device.current()))
     return False
 
 

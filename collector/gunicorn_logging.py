@@ -5,9 +5,19 @@ than an access_log_format template) keeps a path with quotes in it valid JSON.
 """
 
 import json
+import re
 from datetime import datetime, timezone
 
 from gunicorn.glogging import Logger
+
+# Old invite links carried the token in the path (/invite/<token>); such links
+# still get opened, and their tokens must not reach the logs.
+_INVITE_PATH = re.compile(r"/invite/.*", re.IGNORECASE | re.DOTALL)
+
+
+def redact_path(path):
+    """Return `path` with anything after /invite/ replaced, so no token is logged."""
+    return _INVITE_PATH.sub("/invite/[redacted]", path) if path else path
 
 
 class JsonAccessLogger(Logger):
@@ -20,7 +30,7 @@ class JsonAccessLogger(Logger):
         record = {
             "event": "access",
             "method": wsgi_environ.get("REQUEST_METHOD"),
-            "path": wsgi_environ.get("PATH_INFO"),
+            "path": redact_path(wsgi_environ.get("PATH_INFO")),
             "status": resp.status_code,
             "bytes": getattr(resp, "sent", None),
             "duration_ms": round(request_time.total_seconds() * 1000, 1),

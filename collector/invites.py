@@ -1,8 +1,11 @@
 """RA invite links: a secret token per person, stored only as its hash.
 
-Opening /invite/<token> signs that browser in (a signed session cookie);
-every row it submits carries the invite's name in `entered_by`. Revoking an
-invite takes effect at the next submit, because each submit re-reads it.
+The link is /invite#<token>: the token sits in the URL fragment, which no
+browser sends, so neither the router nor gunicorn ever logs it; the invite page
+posts it (static/invite.js, or pasted by hand). Signing in sets a signed session
+cookie; every row that browser submits carries the invite's name in
+`entered_by`. Every page of an invite-only form and every submit re-read the
+invite, so a revoke takes effect at once.
 """
 
 import hashlib
@@ -12,10 +15,20 @@ from sqlalchemy import func, select, update
 
 from collector.system_tables import invites
 
+# Links made before the fragment form were /invite/<token>, so those tokens sit
+# in router and access logs. Hashing tokens under this prefix makes every such
+# old token useless for signing in; browsers it already signed in keep working.
+TOKEN_HASH_PREFIX = b"collector invite v2\0"
+
 
 def token_hash(token):
     """Return the stored form of a token."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    return hashlib.sha256(TOKEN_HASH_PREFIX + token.encode()).hexdigest()
+
+
+def code_from_input(text):
+    """Return the token in what an RA pasted: the bare code or the whole link."""
+    return text.rsplit("#", 1)[-1].strip()
 
 
 def create_invite(engine, name):
@@ -34,6 +47,14 @@ def active_invite(engine, token):
     """Return (id, name) of the unrevoked invite with this token, else None."""
     query = select(invites.c.id, invites.c.name).where(invites.c.revoked_at.is_(None),
                                                        invites.c.token_hash == token_hash(token))
+    with engine.connect() as conn:
+        return conn.execute(query).first()
+
+
+def active_invite_by_id(engine, invite_id):
+    """Return (id, name) of invite `invite_id` if it is still unrevoked, else None."""
+    query = select(invites.c.id, invites.c.name).where(invites.c.revoked_at.is_(None),
+                                                       invites.c.id == invite_id)
     with engine.connect() as conn:
         return conn.execute(query).first()
 

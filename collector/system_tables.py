@@ -1,6 +1,9 @@
-"""The collector's own tables (not forms): invites and admin login failures."""
+"""The collector's own tables (not forms): invites, admin sessions and login failures."""
 
-from sqlalchemy import BigInteger, Column, DateTime, Identity, MetaData, Table, Text, func
+from contextlib import nullcontext
+
+from sqlalchemy import (BigInteger, Column, DateTime, Engine, Identity, MetaData, Table, Text,
+                        func, inspect, text)
 
 system_metadata = MetaData()
 
@@ -21,11 +24,38 @@ admin_login_failures = Table(
     "admin_login_failures", system_metadata,
     Column("id", BigInteger, Identity(), primary_key=True),
     Column("ip", Text, nullable=False),
+    Column("device", Text, comment="The known device that failed (collector/known_device.py); "
+                                   "NULL for unknown browsers."),
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now(), index=True),
     comment="Failed logins to /admin, for rate limiting (collector's own table).",
+)
+
+
+# The PI's sign-ins, kept server-side so logout and a new ADMIN_PASSWORD end
+# them for good (a signed cookie alone cannot be taken back).
+admin_sessions = Table(
+    "admin_sessions", system_metadata,
+    Column("id_hash", Text, primary_key=True,
+           comment="SHA-256 of the session id in the PI's cookie; the id itself is never stored."),
+    Column("password_fingerprint", Text, nullable=False,
+           comment="HMAC of ADMIN_PASSWORD under SECRET_KEY: a new password ends the session."),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("ended_at", DateTime(timezone=True), comment="Set at logout."),
+    comment="Sign-ins to /admin (collector's own table).",
 )
 
 
 def ensure_system_tables(connectable):
     """Create the collector's own tables where missing (an engine or a connection)."""
     system_metadata.create_all(connectable)
+    # Tables made before the known-device limit lack this column; create_all adds none.
+    # Look first: ALTER TABLE would lock the table even when there is nothing to do.
+    with _transaction(connectable) as conn:
+        columns = {column["name"] for column in inspect(conn).get_columns("admin_login_failures")}
+        if "device" not in columns:
+            conn.execute(text("ALTER TABLE admin_login_failures "
+                              "ADD COLUMN IF NOT EXISTS device text"))
+
+
+def _transaction(connectable):
+    return connectable.begin() if isinstance(connectable, Engine) else nullcontext(connectable)

@@ -20,21 +20,34 @@ bp = Blueprint("forms", __name__)
 
 @bp.get("/")
 def index():
-    """List the forms, so a PI can find their URLs."""
+    """List the forms, so a PI can find their URLs (invite-only ones for an active invite)."""
+    ra_name = access.active_name()
     specs = [spec for spec in current_registry().specs.values()
-             if spec.access == "public" or access.signed_in_name()]
-    return render_template("index.html", specs=specs, ra_name=access.signed_in_name())
+             if spec.access == "public" or ra_name]
+    return render_template("index.html", specs=specs, ra_name=ra_name)
 
 
-@bp.get("/invite/<token>")
-def invite(token):
-    """Sign this browser in with a personal invite link."""
-    name = access.sign_in(token)
-    if name is None:
-        return render_template("message.html", title="Invite link not valid",
-                               message="This invite link is not valid: it may have been revoked "
-                                       "or mistyped. Ask your PI for a new one."), 403
+@bp.get("/invite")
+def invite():
+    """Show the invite page; static/invite.js posts the code from the link's #fragment."""
+    return render_template("invite.html")
+
+
+@bp.post("/invite")
+def invite_sign_in():
+    """Sign this browser in with the invite code in the body (never in a URL, so never logged)."""
+    if access.sign_in(request.form.get("code", "")) is None:
+        return render_template("invite.html", error="This invite code is not valid. Check that "
+                               "you pasted all of it, or ask your PI for a new link."), 403
     return redirect(url_for(".index"), code=303)
+
+
+@bp.get("/invite/<path:_old_token>")
+def old_invite_link(_old_token):
+    """Refuse the old /invite/<token> links: their tokens were written to the logs."""
+    return render_template("message.html", title="This invite link no longer works",
+                           message="Links of this older kind no longer sign anyone in. Ask your "
+                                   "PI for a new invite link."), 410
 
 
 @bp.get("/forms/<name>")

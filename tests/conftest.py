@@ -10,6 +10,7 @@ from collector.factory import create_app
 from collector.invites import create_invite
 from collector.migrate import create_all
 from collector.sqlviews import refresh_views
+from tests.helpers import sign_in
 
 
 def pytest_configure(config):
@@ -81,7 +82,7 @@ def client(app, engine):
     """A browser signed in with a real invite link, as RA "Test RA"."""
     client = app.test_client()
     _id, token = create_invite(engine, "Test RA")
-    assert client.get(f"/invite/{token}").status_code == 303
+    assert sign_in(client, token).status_code == 303
     return client
 
 

@@ -7,7 +7,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from tests.helpers import hidden_inputs, valid_intake
+from tests.helpers import hidden_inputs, sign_in_over_http, valid_intake
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -23,10 +23,8 @@ class FormClient:
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect())
         if invite_url:
-            try:
-                self.opener.open(invite_url, timeout=30)
-            except urllib.error.HTTPError as answer:
-                assert answer.code == 303, f"invite link refused: {answer.code}"
+            status, _page = sign_in_over_http(self.opener, invite_url)
+            assert status == 303, f"invite link refused: {status}"
 
     def fresh_form(self):
         """Open the intake form; return its hidden inputs (csrf_token, submission_id)."""

@@ -6,7 +6,7 @@ import shutil
 import pytest
 from sqlalchemy import text
 
-from tests.helpers import free_port, invite_link
+from tests.helpers import free_port, invite_link, sign_in_in_browser
 from tests.processes import WebProcess, process_environment
 
 CHROMIUM = "/usr/bin/chromium"
@@ -42,7 +42,8 @@ def signed_in_context(browser, web, engine, **options):
     """A browser context that has opened an RA's invite link."""
     context = browser.new_context(**options)
     page = context.new_page()
-    page.goto(invite_link(engine, web.base_url))
+    sign_in_in_browser(page, invite_link(engine, web.base_url),
+                       javascript=options.get("java_script_enabled", True))
     assert "Signed in as" in page.inner_text("main")
     page.close()
     return context

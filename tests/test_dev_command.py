@@ -8,7 +8,7 @@ import sys
 import http.cookiejar
 import urllib.request
 
-from tests.helpers import free_port
+from tests.helpers import free_port, sign_in_over_http
 from tests.processes import PROJECT_ROOT, process_environment, run_manage, wait_for_http
 
 
@@ -44,11 +44,10 @@ def test_dev_starts_embedded_postgres_serves_and_stops_on_ctrl_c(tmp_path):
         invite = run_manage("invite", "Dev Tester", "--base-url", f"http://127.0.0.1:{port}",
                             EMBEDDED_POSTGRES_DIR=str(data_dir))
         assert invite.returncode == 0, invite.stderr
-        link = invite.stdout.splitlines()[-1]
+        link = next(line for line in invite.stdout.splitlines() if "/invite#" in line)
         browser = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-        with browser.open(link) as signed_in:
-            assert b"Signed in as <strong>Dev Tester</strong>" in signed_in.read()
+        assert "Signed in as <strong>Dev Tester</strong>" in sign_in_over_http(browser, link)[1]
         with browser.open(url) as page:
             assert page.status == 200 and b"Participant intake" in page.read()
         assert postgres_running(data_dir), "the invite command must not stop dev's PostgreSQL"

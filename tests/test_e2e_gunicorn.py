@@ -10,7 +10,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from tests.helpers import free_port, hidden_inputs, invite_link, valid_intake
+from tests.helpers import free_port, hidden_inputs, invite_link, sign_in_over_http, valid_intake
 from tests.processes import PROJECT_ROOT, as_heroku_url, process_environment, procfile, wait_for_http
 
 
@@ -33,7 +33,7 @@ def test_release_then_web_serves_and_writes_a_typed_row(heroku_env, engine):
         wait_for_http(base + "/", web)
         opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-        opener.open(invite_link(engine, base, "Alice Ng")).close()
+        assert sign_in_over_http(opener, invite_link(engine, base, "Alice Ng"))[0] == 200
         with opener.open(base + "/forms/intake") as page:
             hidden = hidden_inputs(page.read().decode())
         body = urllib.parse.urlencode({**valid_intake(), **hidden}, doseq=True).encode()

@@ -10,7 +10,7 @@ import os
 import pytest
 from sqlalchemy import text
 
-from tests.helpers import invite_link
+from tests.helpers import invite_link, sign_in_in_browser
 from tests.processes import PROJECT_ROOT
 from tests.test_browser import browser, web  # noqa: F401  (shared fixtures)
 
@@ -41,7 +41,7 @@ def test_ra_fixes_a_bad_value_and_the_row_is_saved(browser, web, engine, tmp_pat
     page.on("response", lambda response: weight.__setitem__(response.url, len(response.body()))
             if response.request.resource_type in ("document", "stylesheet", "script") else None)
 
-    page.goto(invite_link(engine, web.base_url, "Alice Ng"))
+    sign_in_in_browser(page, invite_link(engine, web.base_url, "Alice Ng"))
     page.click("text=Participant intake")
     page.wait_for_url("**/forms/intake")
     form_page = {url: size for url, size in weight.items() if url.endswith(
@@ -76,7 +76,7 @@ def test_ra_fixes_a_bad_value_and_the_row_is_saved(browser, web, engine, tmp_pat
 def test_keyboard_alone_reaches_every_control_and_submits(browser, web, engine):  # noqa: F811
     context = browser.new_context()
     page = context.new_page()
-    page.goto(invite_link(engine, web.base_url))
+    sign_in_in_browser(page, invite_link(engine, web.base_url))
     page.goto(web.base_url + "/forms/intake")
     order = []
     page.keyboard.press("Tab")

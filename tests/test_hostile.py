@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from collector.invites import create_invite, revoke
 from collector.widgets import widget
-from tests.helpers import hidden_inputs, valid_intake
+from tests.helpers import hidden_inputs, sign_in, valid_intake
 
 PAYLOADS = [
     "' OR '1'='1", "'; DROP TABLE intake; --", "1; SELECT pg_sleep(5)", "<script>alert(1)</script>",
@@ -84,7 +84,7 @@ def test_malformed_requests_are_refused_without_writing(hostile, engine, app):
     hidden = hostile.fresh()
     forged = {**hidden, "csrf_token": "forged"}
     someone_else = app.test_client()
-    someone_else.get(f"/invite/{create_invite(engine, 'Other RA')[1]}")
+    sign_in(someone_else, create_invite(engine, "Other RA")[1])
     other_session = hidden_inputs(someone_else.get("/forms/intake").get_data(as_text=True))
     cases = [
         (lambda: hostile.post("/forms/intake", data=valid_intake()), 400),
@@ -102,7 +102,8 @@ def test_malformed_requests_are_refused_without_writing(hostile, engine, app):
         (lambda: hostile.get("/forms/<script>alert(1)</script>"), 404),
         (lambda: hostile.get("/forms/intake/saved/' OR 1=1 --"), 404),
         (lambda: hostile.get("/forms/..%2f..%2fetc%2fpasswd"), 404),
-        (lambda: hostile.get("/invite/' OR '1'='1"), 403),
+        (lambda: hostile.get("/invite/' OR '1'='1"), 410),
+        (lambda: sign_in(hostile, "' OR '1'='1"), 403),
         (lambda: hostile.get("/admin/"), 404),
         (lambda: hostile.get("/forms/intake", headers={"X-Request-ID": "x" * 1000}), 200),
     ]
@@ -127,12 +128,12 @@ def test_unknown_fields_are_ignored_and_utf8_garbage_never_stored(hostile, engin
 def test_replayed_and_revoked_invites_write_nothing(app, engine, anonymous_client):
     invite_id, token = create_invite(engine, "Rita")
     hostile = Counter(anonymous_client)
-    assert hostile.get(f"/invite/{token}").status_code == 303
+    assert sign_in(hostile, token).status_code == 303
     hidden = hostile.fresh()
     revoke(engine, invite_id)
     for _ in range(5):  # the revoked browser keeps trying, the link is replayed
         response = hostile.post("/forms/intake", data={**valid_intake(), **hidden})
         assert response.status_code in (403, 400)
-        assert hostile.get(f"/invite/{token}").status_code == 403
+        assert sign_in(hostile, token).status_code == 403
         check_answer(response, engine, 0)
-    assert hostile.get(f"/invite/{uuid.uuid4().hex}").status_code == 403
+    assert sign_in(hostile, uuid.uuid4().hex).status_code == 403

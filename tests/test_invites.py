@@ -5,10 +5,10 @@ import hashlib
 import pytest
 from sqlalchemy import text
 
-from collector.invites import create_invite
+from collector.invites import create_invite, token_hash
 from collector.migrate import create_all
 from tests.conftest import make_app
-from tests.helpers import hidden_inputs, valid_intake
+from tests.helpers import hidden_inputs, sign_in, valid_intake
 from tests.processes import run_manage
 
 
@@ -25,20 +25,21 @@ def submit(client, **changes):
 def test_invite_command_prints_a_link_and_stores_only_its_hash(app, database_url, engine):
     result = run_manage("invite", "  Alice   Ng ", DATABASE_URL=database_url, BASE_URL="https://study.example/")
     assert result.returncode == 0, result.stderr
-    header, link = result.stdout.splitlines()
+    header, link = result.stdout.splitlines()[:2]
     assert header == "Invite #1 for Alice Ng:"
-    assert link.startswith("https://study.example/invite/")
-    token = link.rsplit("/", 1)[1]
+    assert link.startswith("https://study.example/invite#")
+    token = link.rsplit("#", 1)[1]
     with engine.connect() as conn:
         stored = conn.execute(text("SELECT name, token_hash FROM invites")).one()
         every_value = conn.execute(text("SELECT invites::text FROM invites")).scalar()
-    assert tuple(stored) == ("Alice Ng", hashlib.sha256(token.encode()).hexdigest())
+    assert tuple(stored) == ("Alice Ng", token_hash(token))
+    assert token_hash(token) != hashlib.sha256(token.encode()).hexdigest()  # not the old links' hash
     assert token not in every_value
 
 
 def test_signed_in_browser_submits_under_the_ras_name(app, engine, anonymous_client):
     _id, token = create_invite(engine, "Alice Ng")
-    response = anonymous_client.get(f"/invite/{token}")
+    response = sign_in(anonymous_client, token)
     assert response.status_code == 303
     index = anonymous_client.get("/").get_data(as_text=True)
     assert "Signed in as <strong>Alice Ng</strong>" in index
@@ -57,7 +58,7 @@ def test_invite_only_form_refuses_a_browser_without_an_invite(app, engine, anony
 
 @pytest.mark.parametrize("token", ["not-a-token", "x" * 43])
 def test_a_wrong_link_signs_nobody_in(app, anonymous_client, token):
-    response = anonymous_client.get(f"/invite/{token}")
+    response = sign_in(anonymous_client, token)
     assert response.status_code == 403 and "not valid" in response.get_data(as_text=True)
     assert anonymous_client.get("/forms/intake").status_code == 403
 
@@ -102,7 +103,7 @@ def test_public_form_needs_no_invite_and_records_a_name_when_there_is_one(public
         hidden = hidden_inputs(client.get("/forms/feedback").get_data(as_text=True))
         assert client.post("/forms/feedback", data={"comment": "Fine", **hidden}).status_code == 303
         _id, token = create_invite(engine, "Bob Li")
-        client.get(f"/invite/{token}")
+        sign_in(client, token)
     with engine.connect() as conn:
         names = conn.execute(text("SELECT entered_by FROM feedback ORDER BY id")).scalars().all()
     assert names == [None, "Bob Li"]
@@ -111,7 +112,7 @@ def test_public_form_needs_no_invite_and_records_a_name_when_there_is_one(public
 def test_a_browser_without_an_invite_never_sees_the_form_echoed(app, database_url, engine):
     # A CSRF token from another page of the same session (the PI login) must not
     # let an uninvited browser make the form render by sending a bad reference.
-    admin = make_app(database_url, ADMIN_PASSWORD="pw")
+    admin = make_app(database_url, ADMIN_PASSWORD="a long passphrase for the PI")
     client = admin.test_client()
     token = client.get("/admin/").get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
     response = client.post("/forms/intake", data={**valid_intake(), "csrf_token": token,

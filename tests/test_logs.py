@@ -36,6 +36,7 @@ def test_every_stdout_line_is_json_with_event_and_request_id(app, database_url, 
     saved = [r for r in records if r["event"] == "submission_saved"]
     assert len(saved) == 1 and set(saved[0]) == {"event", "form", "submission_id", "request_id", "at"}
     assert saved[0]["submission_id"] == hidden["submission_id"]
-    post_access = [r for r in access if r["method"] == "POST" and r["status"] == 303]
+    post_access = [r for r in access if r["method"] == "POST" and r["status"] == 303
+                   and r["path"] == "/forms/intake"]
     assert post_access[0]["request_id"] == saved[0]["request_id"]
     assert "P0042" not in web.stdout(), "field values never reach the log on success"

@@ -46,6 +46,7 @@ RESERVED_TABLE_NAMES = frozenset({
     "invites", "invites_pkey", "invites_id_seq", "invites_token_hash_key",
     "admin_login_failures", "admin_login_failures_pkey", "admin_login_failures_id_seq",
     "ix_admin_login_failures_at",
+    "admin_sessions", "admin_sessions_pkey",
 })
 
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from collector.config import MAX_BODY_BYTES
-from tests.helpers import free_port, hidden_inputs, invite_link, valid_intake
+from tests.helpers import free_port, hidden_inputs, invite_link, sign_in_over_http, valid_intake
 from tests.processes import WebProcess, as_heroku_url, process_environment
 
 NOTES = "Σημείωση 李 🧪 \\ \" ' after the padding"
@@ -27,7 +27,7 @@ def signed_in_form(web, engine):
     """Return (cookie header, hidden inputs) of a browser signed in with an invite."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    opener.open(invite_link(engine, web.base_url, "Ζωή Chunk")).close()
+    sign_in_over_http(opener, invite_link(engine, web.base_url, "Ζωή Chunk"))
     with opener.open(web.base_url + "/forms/intake") as page:
         hidden = hidden_inputs(page.read().decode())
     return "; ".join(f"{c.name}={c.value}" for c in jar), hidden

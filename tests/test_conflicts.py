@@ -8,6 +8,7 @@ from sqlalchemy import text
 from collector.invites import create_invite, revoke
 from collector.migrate import create_all
 from tests.conftest import make_app
+from tests import helpers
 from tests.helpers import hidden_inputs, valid_intake
 
 GREEK_NOTE = "Ο ασθενής ανέφερε πονοκέφαλο· 頭痛 🤕 \"quoted\" \\ back"
@@ -95,7 +96,7 @@ def public_app(tmp_path, database_url, engine):
 
 def sign_in(client, engine, name):
     _id, token = create_invite(engine, name)
-    client.get(f"/invite/{token}")
+    assert helpers.sign_in(client, token).status_code == 303
     return _id
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from collector.invites import create_invite
 from tests.conftest import make_app
-from tests.helpers import hidden_inputs, valid_intake
+from tests.helpers import hidden_inputs, sign_in, valid_intake
 
 HTTPS = {"X-Forwarded-Proto": "https"}
 VALUES = valid_intake(participant_id="P0042", notes="Ωμέγα 李 🧪 \\ \"quoted\" 'single'")
@@ -19,7 +19,7 @@ def heroku(app, database_url, engine):
     """A browser signed in with an invite, talking to the app as Heroku's router does."""
     client = make_app(database_url, DYNO="web.1").test_client()
     _id, token = create_invite(engine, "Ζωή Λ.")
-    assert client.get(f"/invite/{token}", headers=HTTPS).status_code == 303
+    assert sign_in(client, token, headers=HTTPS).status_code == 303
     return client
 
 
@@ -80,7 +80,7 @@ def expired_token(client, app):
 
 def other_sessions_token(app, engine):
     other = app.test_client()
-    other.get(f"/invite/{create_invite(engine, 'Other RA')[1]}", headers=HTTPS)
+    sign_in(other, create_invite(engine, "Other RA")[1], headers=HTTPS)
     return open_form(other)["csrf_token"]
 
 
@@ -108,7 +108,7 @@ def test_each_refusal_says_what_happened_and_keeps_the_values(heroku, engine, ca
 
 
 def test_admin_login_without_a_cookie_says_so(app, database_url):
-    admin = make_app(database_url, DYNO="web.1", ADMIN_PASSWORD="pw").test_client()
+    admin = make_app(database_url, DYNO="web.1", ADMIN_PASSWORD="a long PI password").test_client()
     token = admin.get("/admin/", headers=HTTPS).get_data(as_text=True)
     token = token.split('name="csrf_token" value="')[1].split('"')[0]
     admin.delete_cookie("session", domain="localhost")

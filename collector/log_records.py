@@ -1,0 +1,93 @@
+"""Find failed-write records in log lines; report every marked line that cannot be read.
+
+A line may carry a `heroku logs` prefix, garbage spliced in front by another
+process's long write, or two objects. So the reader searches for the event
+marker anywhere in a line and decodes the JSON object that starts there.
+Parts (collector/record_parts.py) are joined by collector/record_join.py.
+"""
+
+import json
+import re
+
+from collector.log_items import Found, Part, Unreadable
+from collector.record_join import PartJoiner, part_from
+from collector.record_parts import PART_EVENT, RECORD_EVENT
+
+MARKER = re.compile(r'\{\s*"event"\s*:\s*"submission_failed(?:_part)?"')
+# `2026-11-21T10:00:00.000000+00:00 app[web.1]: {...}`: a hand-edited record may not start with "event".
+PREFIX = re.compile(r"^(?:\S+ +[\w.-]+\[[\w.-]+\]: *)?")
+LOGPLEX_CHUNK = 10_000
+_DECODER = json.JSONDecoder()
+
+
+def read_records(lines):
+    """Yield Found and Unreadable items for `lines` (bytes or str), in input order.
+
+    Parts are yielded as one Found once all are in; parts still missing at the
+    end are yielded last, as Unreadable items with status "incomplete".
+    """
+    joiner = PartJoiner()
+    for number, raw in enumerate(lines, 1):
+        if isinstance(raw, bytes):  # keep bytes that are not UTF-8, to report them
+            raw = raw.decode("utf-8", "surrogateescape")
+        for item in scan_line(number, raw.rstrip("\r\n")):
+            yield from joiner.add(item) if isinstance(item, Part) else [item]
+    yield from joiner.leftovers()
+
+
+def scan_line(number, text):
+    """Yield Found, Part or Unreadable for each marked object in one line."""
+    position, marked = 0, False
+    while match := MARKER.search(text, position):
+        marked = True
+        item, position = _decode(number, text, match.start())
+        yield item
+    if not marked and RECORD_EVENT in text:
+        yield _whole_line(number, text)
+
+
+def _decode(number, text, start):
+    """Decode the object at `start`; return (item, where to search next)."""
+    try:
+        obj, end = _DECODER.raw_decode(text, start)
+    except (ValueError, RecursionError) as error:
+        return Unreadable(str(number), _why(error, text, start), [text]), start + 1
+    span = text[start:end]
+    try:
+        span.encode("utf-8")
+    except UnicodeEncodeError as error:
+        reason = f"bytes that are not UTF-8 at column {start + error.start + 1}"
+        return Unreadable(str(number), reason, [text]), end
+    return _classify(number, obj, span), end
+
+
+def _classify(number, obj, raw):
+    if obj.get("event") == PART_EVENT:
+        return part_from(number, obj, raw)
+    if obj.get("event") == RECORD_EVENT:
+        return Found(str(number), obj, [raw])
+    return Unreadable(str(number), f"event {obj.get('event')!r} is not {RECORD_EVENT!r}", [raw])
+
+
+def _whole_line(number, text):
+    """Read a line whose record does not start with "event" (hand-edited), or say why not."""
+    try:
+        obj = json.loads(text[PREFIX.match(text).end():])
+    except (ValueError, RecursionError) as error:
+        return Unreadable(str(number), f"mentions {RECORD_EVENT} but is no JSON object: "
+                          f"{_why(error, text, 0)}", [text])
+    if isinstance(obj, dict) and obj.get("event") in (RECORD_EVENT, PART_EVENT):
+        return _classify(number, obj, text)
+    return Unreadable(str(number), f"mentions {RECORD_EVENT} but holds no record", [text])
+
+
+def _why(error, text, start):
+    """Say in a few words why the object at `start` could not be decoded."""
+    if isinstance(error, RecursionError):
+        return "nested too deeply to read"
+    if not isinstance(error, json.JSONDecodeError):  # e.g. an integer of 5,000 digits
+        return f"cannot read a value: {str(error).split(';')[0]}"
+    reason = f"cut off or not JSON ({error.msg} at column {error.pos + 1})"
+    if len(text[start:].encode("utf-8", "surrogateescape")) == LOGPLEX_CHUNK:
+        reason += "; the line is exactly 10,000 bytes: Heroku's log router split a longer line"
+    return reason

@@ -109,10 +109,11 @@ def replay(source, dry_run):
 
 def _outcome_line(outcome):
     """Return e.g. `inserted: intake 5f0c… (line 12)` or `unreadable: line 7: cut off …`."""
+    where = f"line{'s' if '-' in outcome.line else ''} {outcome.line}"
     if not outcome.record:
-        return f"{outcome.status}: line {outcome.line}: {outcome.reason}"
+        return f"{outcome.status}: {where}: {outcome.reason}"
     what = f"{str(outcome.record.get('form'))[:100]} {str(outcome.record.get('submission_id'))[:100]}"
-    return (f"{outcome.status}: {what} (line {outcome.line})"
+    return (f"{outcome.status}: {what} ({where})"
             + (f": {outcome.reason}" if outcome.reason else ""))
 
 

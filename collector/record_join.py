@@ -43,10 +43,14 @@ class PartJoiner:
 
     def __init__(self):
         self.groups = {}   # (submission_id, sha256) -> {part number: Part}
+        self.done = set()  # keys already joined: later copies (a drain's, say) are duplicates
 
     def add(self, part):
         """Yield the joined record (Found or Unreadable) when `part` completes it."""
-        group = self.groups.setdefault((part.submission_id, part.sha256), {})
+        key = (part.submission_id, part.sha256)
+        if key in self.done:
+            return
+        group = self.groups.setdefault(key, {})
         first = next(iter(group.values()), part)
         if part.parts != first.parts:
             yield Unreadable(str(part.line), f"part of record {part.submission_id}: says "
@@ -54,7 +58,8 @@ class PartJoiner:
             return
         group.setdefault(part.number, part)  # a duplicate (log drain and heroku logs) is harmless
         if len(group) == part.parts:
-            del self.groups[(part.submission_id, part.sha256)]
+            del self.groups[key]
+            self.done.add(key)
             yield _joined(sorted(group.values(), key=lambda p: p.number))
 
     def leftovers(self):

@@ -25,11 +25,14 @@ def process_environment(**env):
     return keep | {"PATH": path, "PYTHONUNBUFFERED": "1"} | env
 
 
-def run_manage(*args, stdin=None, timeout=120, **env):
-    """Run `python manage.py ARGS` as a PI would, in a clean environment plus `env`."""
+def run_manage(*args, stdin=None, timeout=120, text=True, **env):
+    """Run `python manage.py ARGS` as a PI would, in a clean environment plus `env`.
+
+    With text=False, stdin, stdout and stderr are bytes (output that need not be UTF-8).
+    """
     import subprocess
     return subprocess.run([sys.executable, "manage.py", *args], input=stdin, capture_output=True,
-                          text=True, cwd=PROJECT_ROOT, timeout=timeout,
+                          text=text, cwd=PROJECT_ROOT, timeout=timeout,
                           env=process_environment(**env))
 
 

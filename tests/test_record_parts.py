@@ -66,3 +66,17 @@ def test_a_lone_surrogate_is_escaped_not_lost():
     lines = record_lines(original)
     assert all(len(line) <= LINE_LIMIT for line in lines)
     assert read_back(lines) == original
+
+
+def test_record_failed_write_prints_only_lines_that_fit(capfd):
+    from collector.failed_writes import record_failed_write
+    values = {"participant_id": "P0042", "notes": ("Ω😀漢\"\\" * 400)[:2000]}
+    capfd.readouterr()
+    record_failed_write("intake", "0b0f1a52-3a34-4c83-9d8e-6f1d2a3b4c5d", "Ζωή", values,
+                        RuntimeError("refused"))
+    out = capfd.readouterr().out.encode()
+    lines = out.splitlines(keepends=True)
+    assert len(lines) > 1 and all(len(line) <= LINE_LIMIT for line in lines)
+    record = read_back(lines)
+    assert (record["values"], record["entered_by"], record["error"]) == (
+        values, "Ζωή", "RuntimeError: refused")

@@ -19,9 +19,19 @@ WIDEST_PART_NUMBER = 10**9 - 1
 MAX_HEAD_LENGTH = 200
 
 
+# Characters JSON leaves raw that Python's splitlines() (and old JavaScript) take as line
+# breaks; they can only occur inside strings, where a \u escape means the same.
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def to_json(value):
+    """Return `value` as JSON text in UTF-8 characters, with no line break of any kind."""
+    return json.dumps(value, ensure_ascii=False, default=str).translate(_LINE_BREAKS)
+
+
 def record_text(record):
     """Return the record's JSON text: UTF-8 where possible, escaped when it cannot be."""
-    text = json.dumps(record, ensure_ascii=False, default=str)
+    text = to_json(record)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate has no UTF-8 form; \u escapes keep it
@@ -53,12 +63,12 @@ def part_lines(record, text):
 
 
 def _encoded(part):
-    return json.dumps(part, ensure_ascii=False).encode("utf-8") + b"\n"
+    return to_json(part).encode("utf-8") + b"\n"
 
 
 def _cost(piece):
     """Bytes `piece` takes inside a JSON string (quotes and backslashes double)."""
-    return len(json.dumps(piece, ensure_ascii=False).encode("utf-8")) - 2
+    return len(to_json(piece).encode("utf-8")) - 2
 
 
 def _slices(text, room):

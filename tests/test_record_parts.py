@@ -11,7 +11,7 @@ from collector.record_parts import LINE_LIMIT, PART_EVENT, record_lines
 
 # Hostile text: Greek, CJK, emoji (with joiners), quotes, backslashes, NUL and other controls.
 MIXED = ("Ελληνικά σημειώσεις «εντάξει» 漢字かな交じり文 👩‍⚕️🧪😀 "
-         "\"quoted\" \\back\\slash\\ \x00 nul \t tab \r\n crlf \u2028 \u2029 \x7f ")
+         "\"quoted\" \\back\\slash\\ \x00 nul \t tab \r\n crlf \u2028 \u2029 \x85 \x7f ")
 
 
 def record(notes, **changes):
@@ -39,6 +39,8 @@ def test_every_line_fits_and_the_record_reads_back_equal(alphabet, size):
     lines = record_lines(original)
     assert all(len(line) <= LINE_LIMIT for line in lines), max(map(len, lines))
     assert all(line.endswith(b"\n") and line.count(b"\n") == 1 for line in lines)
+    # No line break Python's splitlines() knows (U+2028, U+0085 …) inside a line either.
+    assert len(b"".join(lines).decode().splitlines()) == len(lines)
     random.Random(size).shuffle(lines)  # parts arrive in any order, interleaved with others
     assert read_back(lines) == original
 

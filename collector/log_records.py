@@ -14,6 +14,8 @@ from collector.record_join import PartJoiner, part_from
 from collector.record_parts import PART_EVENT, RECORD_EVENT
 
 MARKER = re.compile(r'\{\s*"event"\s*:\s*"submission_failed(?:_part)?"')
+# The event anywhere: a hand-edited record whose first key is not "event", or a broken one.
+LOOSE_MARKER = re.compile(r'"event"\s*:\s*"submission_failed(?:_part)?"')
 # `2026-11-21T10:00:00.000000+00:00 app[web.1]: {...}`: a hand-edited record may not start with "event".
 PREFIX = re.compile(r"^(?:\S+ +[\w.-]+\[[\w.-]+\]: *)?")
 LOGPLEX_CHUNK = 10_000
@@ -42,7 +44,7 @@ def scan_line(number, text):
         marked = True
         item, position = _decode(number, text, match.start())
         yield item
-    if not marked and RECORD_EVENT in text:
+    if not marked and LOOSE_MARKER.search(text):
         yield _whole_line(number, text)
 
 
@@ -74,11 +76,11 @@ def _whole_line(number, text):
     try:
         obj = json.loads(text[PREFIX.match(text).end():])
     except (ValueError, RecursionError) as error:
-        return Unreadable(str(number), f"mentions {RECORD_EVENT} but is no JSON object: "
+        return Unreadable(str(number), f"has a {RECORD_EVENT} event but no JSON object: "
                           f"{_why(error, text, 0)}", [text])
     if isinstance(obj, dict) and obj.get("event") in (RECORD_EVENT, PART_EVENT):
         return _classify(number, obj, text)
-    return Unreadable(str(number), f"mentions {RECORD_EVENT} but holds no record", [text])
+    return Unreadable(str(number), f"has a {RECORD_EVENT} event but no record", [text])
 
 
 def _why(error, text, start):

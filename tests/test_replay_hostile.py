@@ -59,7 +59,8 @@ UNREADABLE = {
                                    "are no submission_failed record"),
     "other event under the marker": (b'{"event": "submission_failed", '
                                      + line(good(event="other"))[1:], "is not 'submission_failed'"),
-    "marker without JSON": (HEROKU + b"oops submission_failed {\n", "mentions submission_failed"),
+    "event without JSON": (HEROKU + b'oops "event": "submission_failed", {\n',
+                           "has a submission_failed event but no JSON object"),
     "old line cut by Logplex": (old_logplex_chunks(good(values={**good()["values"],
                                                                 "notes": "Ω" * 2000})),
                                 "exactly 10,000 bytes"),
@@ -135,6 +136,10 @@ READABLE = {
     "garbage before a record": lambda a, b: b"\xff\x00{\"half " + line(a) + line(b),
     "heroku prefix and a spliced piece": lambda a, b: HEROKU + b'{"event": "access", "pa' + line(a)
     + HEROKU + line(b),
+    "the word in other lines": lambda a, b: line(a) + HEROKU + line(
+        {"event": "access", "path": '/forms/"event": "submission_failed"'}) + HEROKU
+    + b"at=info path=/submission_failed\n" + line(b),
+    "a hand-edited record, keys reordered": lambda a, b: line(a) + line(dict(reversed(b.items()))),
     "the same parts twice, reordered": lambda a, b: b"".join(
         reversed(record_lines(a) * 2)) + line(b),
 }

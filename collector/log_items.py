@@ -9,6 +9,7 @@ class Found:
     line: str
     record: dict
     raw: list = field(default_factory=list)
+    chunks: int = 1                # > 1: rejoined from pieces Heroku's log router cut
 
 
 @dataclass

@@ -3,22 +3,21 @@
 A line may carry a `heroku logs` prefix, garbage spliced in front by another
 process's long write, or two objects. So the reader searches for the event
 marker anywhere in a line and decodes the JSON object that starts there.
-Parts (collector/record_parts.py) are joined by collector/record_join.py.
+Parts (collector/record_parts.py) are joined by collector/record_join.py;
+lines Heroku cut at 10,000 bytes are rejoined by collector/logplex.py.
 """
 
 import json
 import re
 
 from collector.log_items import Found, Part, Unreadable
+from collector.logplex import CHUNK, PREFIX, rejoined
 from collector.record_join import PartJoiner, part_from
 from collector.record_parts import PART_EVENT, RECORD_EVENT
 
 MARKER = re.compile(r'\{\s*"event"\s*:\s*"submission_failed(?:_part)?"')
 # The event anywhere: a hand-edited record whose first key is not "event", or a broken one.
 LOOSE_MARKER = re.compile(r'"event"\s*:\s*"submission_failed(?:_part)?"')
-# `2026-11-21T10:00:00.000000+00:00 app[web.1]: {...}`: a hand-edited record may not start with "event".
-PREFIX = re.compile(r"^(?:\S+ +[\w.-]+\[[\w.-]+\]: *)?")
-LOGPLEX_CHUNK = 10_000
 _DECODER = json.JSONDecoder()
 
 
@@ -29,12 +28,20 @@ def read_records(lines):
     end are yielded last, as Unreadable items with status "incomplete".
     """
     joiner = PartJoiner()
-    for number, raw in enumerate(lines, 1):
-        if isinstance(raw, bytes):  # keep bytes that are not UTF-8, to report them
-            raw = raw.decode("utf-8", "surrogateescape")
-        for item in scan_line(number, raw.rstrip("\r\n")):
+    for number, text, chunks in rejoined(_texts(lines), LOOSE_MARKER.search):
+        for item in scan_line(number, text):
+            if isinstance(item, Found):
+                item.chunks = chunks
             yield from joiner.add(item) if isinstance(item, Part) else [item]
     yield from joiner.leftovers()
+
+
+def _texts(lines):
+    """Yield (line number, text without its line end); bytes that are not UTF-8 are kept."""
+    for number, raw in enumerate(lines, 1):
+        if isinstance(raw, bytes):
+            raw = raw.decode("utf-8", "surrogateescape")
+        yield number, raw.rstrip("\r\n")
 
 
 def scan_line(number, text):
@@ -90,6 +97,6 @@ def _why(error, text, start):
     if not isinstance(error, json.JSONDecodeError):  # e.g. an integer of 5,000 digits
         return f"cannot read a value: {str(error).split(';')[0]}"
     reason = f"cut off or not JSON ({error.msg} at column {error.pos + 1})"
-    if len(text[start:].encode("utf-8", "surrogateescape")) == LOGPLEX_CHUNK:
-        reason += "; the line is exactly 10,000 bytes: Heroku's log router split a longer line"
+    if len(text[start:].encode("utf-8", "surrogateescape")) % CHUNK == 0:
+        reason += "; Heroku's log router cut it at 10,000 bytes and a piece is missing"
     return reason

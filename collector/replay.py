@@ -23,6 +23,8 @@ from collector.validation import validate_submission
 # Outcomes that make replay exit non-zero: the entry is not in the database.
 FAILED = ("rejected", "unreadable", "incomplete")
 SCALARS = (str, int, float, bool, type(None))
+REJOINED = ("rejoined from {} lines Heroku's log router cut; a lost piece cannot be ruled "
+            "out: check the values, then replay this line")
 
 
 @dataclass
@@ -55,6 +57,8 @@ def outcomes(engine, registry, lines, dry_run=False):
     for item in read_records(lines):
         if isinstance(item, Unreadable):
             yield Outcome({}, item.status, item.reason, item.line, item.raw)
+        elif item.chunks > 1:  # a lost chunk need not break the JSON: a person checks it
+            yield Outcome(item.record, "rejected", REJOINED.format(item.chunks), item.line, item.raw)
         else:
             outcome = replay_record(engine, registry, item.record, dry_run)
             outcome.line, outcome.raw = item.line, item.raw

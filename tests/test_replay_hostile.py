@@ -1,5 +1,6 @@
 """replay and hostile input: every marked line it cannot read is named, nothing else is lost."""
 
+import itertools
 import json
 import uuid
 from hashlib import sha256
@@ -34,10 +35,16 @@ def part(number, parts, data="", digest="0" * 64, **changes):
                  "sha256": digest, "data": data, **changes})
 
 
-def old_logplex_chunks(record):
+def old_logplex_chunks(record, source=b"app[web.1]"):
     """An old collector's single ASCII line over 10,000 bytes, as Heroku's router cuts it."""
     raw = json.dumps(record, ensure_ascii=True).encode()
-    return b"".join(HEROKU + raw[i:i + 10_000] + b"\n" for i in range(0, len(raw), 10_000))
+    assert len(raw) > 10_000
+    return [b"2026-11-21T10:00:00.000000+00:00 " + source + b": " + raw[i:i + 10_000] + b"\n"
+            for i in range(0, len(raw), 10_000)]
+
+
+def long_notes(record, notes="😀🧪" * 1000):  # 24,000 bytes as \u escapes: three chunks
+    return {**record, "values": {**record["values"], "notes": notes}}
 
 
 def deep(depth):
@@ -61,9 +68,8 @@ UNREADABLE = {
                                      + line(good(event="other"))[1:], "is not 'submission_failed'"),
     "event without JSON": (HEROKU + b'oops "event": "submission_failed", {\n',
                            "has a submission_failed event but no JSON object"),
-    "old line cut by Logplex": (old_logplex_chunks(good(values={**good()["values"],
-                                                                "notes": "Ω" * 2000})),
-                                "exactly 10,000 bytes"),
+    "old line cut by Logplex, its last chunk lost": (
+        b"".join(old_logplex_chunks(long_notes(good(), "Ω" * 2000))[::2]), "a piece is missing"),
 }
 REJECTED = {
     "values a list": (good(values=[1, 2]), "values is missing or not an object"),
@@ -153,3 +159,23 @@ def test_records_in_awkward_places_are_still_read(app, engine, database_url, tmp
     assert result.stderr.decode().splitlines()[-1] == (
         "replay: 2 records, 2 inserted, 0 already present, 0 rejected")
     assert_goods_stored(engine, pair)
+
+
+def test_old_lines_cut_by_logplex_are_rejoined_and_printed_for_a_person_to_check(
+        app, engine, database_url, tmp_path):
+    old = [long_notes(good()), long_notes(good(), "Ω😀" * 1000)]
+    chunks = itertools.zip_longest(old_logplex_chunks(old[0]),
+                                   old_logplex_chunks(old[1], b"app[web.2]"), fillvalue=b"")
+    result = replay_bytes(database_url, tmp_path, b"".join(itertools.chain(*chunks)))
+    assert result.returncode == 1
+    assert result.stderr.decode().splitlines()[-1] == (
+        "replay: 2 records, 0 inserted, 0 already present, 2 rejected")
+    printed = [json.loads(out) for out in result.stdout.splitlines()]
+    assert sorted(p.pop("error")[:29] for p in printed) == [
+        "replay: rejoined from 2 lines", "replay: rejoined from 3 lines"]
+    by_id = {r["submission_id"]: {k: v for k, v in r.items() if k != "error"} for r in old}
+    assert {p["submission_id"]: p for p in printed} == by_id
+    assert stored(engine, old) == {}, "a lost chunk need not break the JSON: nothing goes in unseen"
+    again = replay_bytes(database_url, tmp_path, result.stdout)  # after the PI has looked
+    assert again.returncode == 0
+    assert_goods_stored(engine, old)

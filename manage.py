@@ -6,13 +6,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from collector import invites
 from collector.config import ConfigError
 from collector.database import db
 from collector.export import ProgressWriter, copy_sql, copy_to
 from collector.factory import create_app
+from collector.failed_writes import describe_error
 from collector.migrate import create_all
 from collector.registry import load_registry
 from collector.replay import FAILED, Summary, outcomes, rejected_lines
@@ -244,6 +245,10 @@ def friendly_errors():
     except OperationalError as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         raise click.ClickException(f"cannot reach the database: {reason}") from None
+    except SQLAlchemyError as error:
+        # Anything else the database refuses is one line, never a traceback
+        # (create_all runs in one transaction: a refusal there changes nothing).
+        raise click.ClickException(f"the database refused it: {describe_error(error)}") from None
 
 
 @contextmanager

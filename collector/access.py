@@ -49,14 +49,13 @@ class Submitter:
 def submitter(spec):
     """Return the Submitter for this browser and form, or raise AccessDenied.
 
-    The invite itself is checked by the INSERT (storage.save_submission), so
-    a revoke takes effect at the next submit without an extra round trip.
+    The invite itself is re-read by the INSERT (storage.save_submission), so
+    a revoke takes effect at the next submit without an extra round trip, on
+    invite-only and public forms alike.
     """
     if "invite_id" not in session:
         check_can_open(spec)
         return Submitter(None, None)
-    if spec.access == "public":  # no invite needed: just record who it was
-        return Submitter(None, signed_in_name())
     return Submitter(session["invite_id"], signed_in_name())
 
 

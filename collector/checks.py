@@ -7,13 +7,10 @@ drift report instead of silently keeping the old rule.
 
 import hashlib
 
+from collector.sqltext import sql_literal
+
 # Same shape as the server's check in validation.py, in PostgreSQL's dialect.
 EMAIL_SQL_PATTERN = "^[^@[:space:]]+@[^@[:space:]]+[.][^@[:space:]]+$"
-
-
-def sql_literal(text):
-    """Quote `text` as a PostgreSQL string literal."""
-    return "'" + str(text).replace("'", "''") + "'"
 
 
 def constraint_name(table, column, rule, sql):

@@ -16,7 +16,9 @@ from sqlalchemy import inspect, text
 
 from collector.checks import field_checks
 from collector.system_tables import ensure_system_tables
-from collector.schema import column_comment, metadata_columns, table_comment, time_index_name
+from collector.names import time_index_name
+from collector.sqltext import ddl
+from collector.schema import column_comment, metadata_columns, table_comment
 from collector.sqlviews import refresh_views
 
 LOCK_KEY = "collector.create_all"
@@ -67,7 +69,13 @@ def _sync_table(conn, spec, table):
     for column_name, reflected in found.items():
         if column_name not in kept:
             changes += _orphan_column(conn, name, column_name, reflected)
-    return changes + _sync_checks(conn, spec, has_rows) + _sync_index(conn, name)
+    retyped = {column.name for column in table.columns if column.name in found
+               and _sql_type(conn, column.type) != _sql_type(conn, found[column.name]["type"])}
+    return changes + _sync_checks(conn, spec, has_rows, retyped) + _sync_index(conn, name)
+
+
+def _sql_type(conn, sql_type):
+    return sql_type.compile(dialect=conn.dialect)
 
 
 def _sync_index(conn, table):
@@ -92,8 +100,7 @@ def _add_column(conn, table, column, has_rows):
 
 def _compare_column(conn, table, column, reflected):
     changes = []
-    wanted = column.type.compile(dialect=conn.dialect)
-    actual = reflected["type"].compile(dialect=conn.dialect)
+    wanted, actual = _sql_type(conn, column.type), _sql_type(conn, reflected["type"])
     if wanted != actual:
         changes.append(Change(table, f"column {column.name} is {actual} in the database but "
                                      f"{wanted} in the form file; to convert it, check the data, then run",
@@ -123,20 +130,25 @@ def _orphan_column(conn, table, column_name, reflected):
     return changes
 
 
-def _sync_checks(conn, spec, has_rows):
+def _sync_checks(conn, spec, has_rows, retyped):
+    """Drop CHECKs the form no longer declares; add new ones, except on retyped columns
+    (a rule for the new type cannot apply to the old one: that column is DRIFT)."""
     table = spec.name
-    wanted = dict(pair for f in spec.fields for pair in field_checks(table, f))
+    wanted = dict(pair for f in spec.fields if f.name not in retyped
+                  for pair in field_checks(table, f))
     found = {c["name"] for c in inspect(conn).get_check_constraints(table)}
     ours = f"ck_{table}_"[:56]
-    changes = []
+    changes = [Change(table, f"rules of field {name} not applied in the database until its "
+                             "column has the form's type (see DRIFT above)", drift=True)
+               for name in sorted(retyped) if any(field_checks(table, spec.field(name)))]
     for name in sorted(n for n in found - set(wanted) if n.startswith(ours)):
         conn.execute(text(f"ALTER TABLE {table} DROP CONSTRAINT {name}"))
         changes.append(Change(table, f"dropped check {name}: the form file no longer declares it"))
     for name, sql in wanted.items():
         if name in found:
             continue
-        conn.execute(text(f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({sql})"
-                          + (" NOT VALID" if has_rows else "")))
+        conn.execute(ddl(f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({sql})"
+                         + (" NOT VALID" if has_rows else "")))
         if has_rows:
             changes.append(Change(table, f"added check {name} for new rows ({sql}); existing rows "
                                          "were not checked. To check them, run",

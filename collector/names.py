@@ -26,11 +26,27 @@ RESERVED_WORDS = frozenset("""
 # Columns every form table has; a field may not take their names.
 METADATA_COLUMNS = ("id", "submission_id", "submitted_at", "entered_by", "form_version")
 
+# PostgreSQL's system columns exist in every table: CREATE TABLE refuses a
+# column of the same name ("conflicts with a system column name").
+SYSTEM_COLUMNS = ("tableoid", "xmin", "cmin", "xmax", "cmax", "ctid")
+
 # Names the web form itself uses for hidden inputs.
 FORM_CONTROL_NAMES = ("csrf_token",)
 
-# Names the collector keeps for its own database objects.
-RESERVED_TABLE_NAMES = frozenset({"codebook", "invites", "admin_login_failures"})
+# Names PostgreSQL keeps for itself: it refuses `pg_` relation names in some
+# schemas and tools treat them as catalog objects everywhere.
+SYSTEM_PREFIX = "pg_"
+
+# Every relation (table, view, index, sequence) the collector makes for itself.
+# A form table may take none of these names: tables, views, indexes and
+# sequences share one namespace. tests/test_names.py checks this list against
+# what ensure_system_tables and create_all really create.
+RESERVED_TABLE_NAMES = frozenset({
+    "codebook",
+    "invites", "invites_pkey", "invites_id_seq", "invites_token_hash_key",
+    "admin_login_failures", "admin_login_failures_pkey", "admin_login_failures_id_seq",
+    "ix_admin_login_failures_at",
+})
 
 
 def identifier_problem(name):
@@ -50,6 +66,8 @@ def column_name_problem(name):
         return problem
     if name in METADATA_COLUMNS or name in FORM_CONTROL_NAMES:
         return f"{name!r} is reserved for the collector's own columns"
+    if name in SYSTEM_COLUMNS:
+        return f"{name!r} is the name of a PostgreSQL system column that every table has"
     return None
 
 
@@ -64,6 +82,62 @@ def table_name_problem(name):
         return problem
     if len(name) > MAX_TABLE_NAME:
         return f"{name!r} is too long: at most {MAX_TABLE_NAME} characters for a form name"
+    if name.startswith(SYSTEM_PREFIX):
+        return f"{name!r} starts with {SYSTEM_PREFIX!r}, which PostgreSQL keeps for its own objects"
     if name in RESERVED_TABLE_NAMES or name.endswith("_labelled"):
-        return f"{name!r} is reserved for the collector's own tables and views"
+        return f"{name!r} is reserved for the collector's own tables, indexes and views"
+    return None
+
+
+def pg_object_name(name1, name2, label):
+    """Return the name PostgreSQL gives an implicit object (its makeObjectName).
+
+    E.g. ("intake", None, "pkey") -> "intake_pkey"; long parts are clipped,
+    the longer one first, so the whole fits in 63 bytes.
+    """
+    available = 63 - len(label) - 1 - (1 if name2 else 0)
+    keep1, keep2 = len(name1), len(name2 or "")
+    while keep1 + keep2 > available:
+        if keep1 > keep2:
+            keep1 -= 1
+        else:
+            keep2 -= 1
+    parts = [name1[:keep1]] + ([name2[:keep2]] if name2 else []) + [label]
+    return "_".join(parts)
+
+
+def time_index_name(form):
+    """Name of the index on submitted_at (fits 63 bytes: form names are at most 54)."""
+    return f"ix_{form}_time"
+
+
+def labelled_view_name(form):
+    """Name of the view with choice labels instead of codes."""
+    return f"{form}_labelled"
+
+
+def relation_names(form):
+    """Return every relation create_all makes for `form`, by kind of object."""
+    return {
+        "table": form,
+        "primary key index": pg_object_name(form, None, "pkey"),
+        "row number sequence": pg_object_name(form, "id", "seq"),
+        "submission_id index": pg_object_name(form, "submission_id", "key"),
+        "time index": time_index_name(form),
+        "labelled view": labelled_view_name(form),
+    }
+
+
+def relation_clash(forms):
+    """Return (form, other, kind) for the first form whose table name another form's
+    objects already use, or None. `forms` is an iterable of form names."""
+    taken = {}
+    for form in sorted(forms):
+        for kind, name in relation_names(form).items():
+            if kind != "table":
+                taken[name] = (form, kind)
+    for form in sorted(forms):
+        if form in taken:
+            other, kind = taken[form]
+            return form, other, kind
     return None

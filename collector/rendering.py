@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from flask import render_template
 
 from collector import widgets
+from collector.conflicts import shown
 from collector.validation import raw_value
 
 
@@ -26,8 +27,13 @@ class FieldView:
         return option_value == self.value
 
 
-def render_form(spec, formdata, submission_id, errors=None, notice=None, status=200):
-    """Return (html, status) for the form, keeping every value the RA typed."""
+def render_form(spec, formdata, submission_id, errors=None, notice=None, status=200,
+                conflict=None):
+    """Return (html, status) for the form, keeping every value the RA typed.
+
+    With `conflict` (a SubmissionConflict), the page first shows, field by
+    field, what is stored under the old reference and what was just sent.
+    """
     errors = errors or {}
     views = [FieldView(field=f, widget=widgets.widget(f),
                        attributes=widgets.input_attributes(f, spec.timezone),
@@ -35,5 +41,5 @@ def render_form(spec, formdata, submission_id, errors=None, notice=None, status=
                        options=widgets.options(f), value=raw_value(f, formdata),
                        error=errors.get(f.name)) for f in spec.fields]
     html = render_template("form.html", spec=spec, fields=views, submission_id=submission_id,
-                           errors=errors, notice=notice)
+                           errors=errors, notice=notice, conflict=conflict, shown=shown)
     return html, status

@@ -8,6 +8,8 @@ from sqlalchemy import (ARRAY, BigInteger, Boolean, CheckConstraint, Column, Dat
                         Identity, Index, Integer, Numeric, Table, Text, Uuid, func)
 
 from collector.checks import field_checks
+from collector.names import time_index_name
+from collector.sqltext import ddl
 
 SQL_TYPES = {
     "text": Text, "long_text": Text, "email": Text, "choice": Text,
@@ -40,15 +42,10 @@ def field_column(field):
                   comment=column_comment(field))
 
 
-def time_index_name(table_name):
-    """Name of the index on submitted_at (fits 63 bytes: form names are at most 54)."""
-    return f"ix_{table_name}_time"
-
-
 def build_table(spec, metadata):
     """Return the Table for `spec`, added to `metadata`."""
     columns = metadata_columns() + [field_column(f) for f in spec.fields]
-    checks = [CheckConstraint(sql, name=name)
+    checks = [CheckConstraint(ddl(sql), name=name)
               for field in spec.fields for name, sql in field_checks(spec.name, field)]
     # Per-day counts and "since" queries (the PI's chart, Dataclips) filter on time.
     by_time = Index(time_index_name(spec.name), "submitted_at")

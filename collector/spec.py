@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from collector import spec_checks
+from collector.names import relation_clash
 from collector.spec_checks import SpecError
 
 
@@ -86,4 +87,15 @@ def load_forms(directory):
     paths = sorted(directory.glob("*.toml"))
     if not paths:
         raise SpecError(directory, None, "no form files (*.toml) found")
-    return {path.stem: load_form(path) for path in paths}
+    specs = {path.stem: load_form(path) for path in paths}
+    _refuse_relation_clash(specs)
+    return specs
+
+
+def _refuse_relation_clash(specs):
+    """Refuse a form whose table name another form's index, sequence or view takes."""
+    clash = relation_clash(specs)
+    if clash:
+        form, other, kind = clash
+        raise SpecError(specs[form].path, None, f"the table name {form!r} is already the name of "
+                        f"form {other!r}'s {kind} (forms/{other}.toml): rename one of the files")

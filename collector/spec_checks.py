@@ -51,6 +51,7 @@ def check_form(path, document):
     if problem:
         raise fail(f"the file name becomes the table name, and {problem}")
     _refuse_unknown_keys(document, FORM_KEYS, fail, "form setting")
+    _refuse_nul_characters(path, document)
     title = _text(document.get("title"), "title", fail, required=True)
     access = document.get("access", "invite")
     if access not in ACCESS_MODES:
@@ -164,6 +165,34 @@ def _text(value, key, fail, required=False):
     if not isinstance(value, str) or (required and not value.strip()):
         raise fail(f"{key} must be a non-empty string" if required else f"{key} must be a string")
     return value.strip()
+
+
+def _refuse_nul_characters(path, document):
+    """Refuse a NUL character in any text: PostgreSQL cannot store it (comments, views)."""
+    for where, value in _strings(document, ()):
+        if "\x00" in value:
+            fields = document.get("fields")
+            field = None
+            if where[0] == "fields" and isinstance(fields, list) and isinstance(fields[where[1]], dict):
+                field = fields[where[1]].get("name") or f"#{where[1] + 1}"
+                where = where[2:]
+            key = "".join(f"[{part + 1}]" if isinstance(part, int) else f".{part}"
+                          for part in where).lstrip(".")
+            raise SpecError(path, field, f"{key} contains a NUL character (\\u0000), which "
+                                         "PostgreSQL cannot store: remove it")
+
+
+def _strings(value, where):
+    """Yield (path, text) for every string in a parsed TOML document, keys included."""
+    if isinstance(value, str):
+        yield where, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield where + (key,), key
+            yield from _strings(item, where + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, where + (index,))
 
 
 def _refuse_unknown_keys(table, known, fail, what):

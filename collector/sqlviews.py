@@ -8,15 +8,12 @@ create_all rebuilds them from the form files each time; views hold no data.
 from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 
-from collector.checks import sql_literal
+from collector.sqltext import ddl, sql_literal
+from collector.names import labelled_view_name
 from collector.schema import field_rules, metadata_columns
 
 CODEBOOK_COLUMNS = ("form", "form_title", "position", "field", "label", "type", "required",
                     "hint", "rules", "choices")
-
-
-def labelled_view_name(spec):
-    return f"{spec.name}_labelled"
 
 
 def labelled_select(spec):
@@ -62,17 +59,17 @@ def replace_view(conn, name, select, comment):
     """Create or update view `name`; rebuild it when its columns changed."""
     try:
         with conn.begin_nested():
-            conn.execute(text(f"CREATE OR REPLACE VIEW {name} AS {select}"))
+            conn.execute(ddl(f"CREATE OR REPLACE VIEW {name} AS {select}"))
     except ProgrammingError:  # columns removed or retyped: OR REPLACE cannot do that
         conn.execute(text(f"DROP VIEW {name}"))
-        conn.execute(text(f"CREATE VIEW {name} AS {select}"))
+        conn.execute(ddl(f"CREATE VIEW {name} AS {select}"))
     conn.execute(text(f"COMMENT ON VIEW {name} IS :comment"), {"comment": comment})
 
 
 def refresh_views(conn, specs):
     """Rebuild every form's labelled view and the codebook."""
     for spec in specs:
-        replace_view(conn, labelled_view_name(spec), labelled_select(spec),
+        replace_view(conn, labelled_view_name(spec.name), labelled_select(spec),
                      f"{spec.title}, with choice labels instead of codes (from forms/{spec.path.name}).")
     replace_view(conn, "codebook", codebook_select(specs),
                  "Every field of every form: label, type, rules and choices (from forms/*.toml).")

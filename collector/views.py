@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import MultiDict
 
 from collector import access
+from collector.conflicts import SubmissionConflict
 from collector.database import db
 from collector.registry import current_registry, form_or_404
 from collector.rendering import render_form
@@ -57,14 +58,20 @@ def submit(name):
     if errors:
         return render_form(spec, request.form, submission_id, errors=errors, status=422)
     try:
-        save_submission(db.engine, spec, table, submission_id, values, submitter)
+        saved = save_submission(db.engine, spec, table, submission_id, values, submitter)
     except InviteRevoked:
         session.clear()
         raise access.AccessDenied(access.REVOKED) from None
+    except SubmissionConflict as conflict:
+        # Keep what was just typed in a form with a new reference: pressing
+        # Submit there makes a separate entry, never a silent overwrite.
+        return render_form(spec, request.form, uuid.uuid4(), status=409, conflict=conflict)
     except HeldForRecovery:
         page = render_template("held.html", spec=spec, submission_id=submission_id,
                                formdata=request.form)
         return page, 503, {"Retry-After": "30"}
+    if saved.invite_revoked:  # saved without a name; the browser is signed out everywhere
+        session.clear()
     return redirect(url_for(".saved", name=name, submission_id=submission_id), code=303)
 
 

@@ -89,6 +89,14 @@
         "Press Submit to try again; it will never be saved twice.");
   }
 
+  // After a 409 the server has settled the old reference; the values live on in
+  // this page under a new one, so keep them there and never offer the old draft.
+  var settled = form.getAttribute("data-settled-draft");
+  if (settled) {
+    localStorage.removeItem(prefix + settled);
+    keep();
+  }
+
   form.addEventListener("input", keep);
   form.addEventListener("change", keep);
   form.addEventListener("submit", function (event) {

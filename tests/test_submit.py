@@ -116,9 +116,11 @@ def test_invalid_submission_shows_messages_keeps_values_and_writes_nothing(clien
 def test_resubmitting_the_same_id_writes_no_second_row(client, engine):
     submission_id = str(uuid.uuid4())
     first = post(client, valid_intake(), submission_id=submission_id)
-    second = post(client, valid_intake(participant_id="P9999"), submission_id=submission_id)
+    second = post(client, valid_intake(), submission_id=submission_id)
+    changed = post(client, valid_intake(participant_id="P9999"), submission_id=submission_id)
     assert first.status_code == second.status_code == 303
     assert first.headers["Location"] == second.headers["Location"]
+    assert changed.status_code == 409          # other values: never "saved" (tests/test_conflicts.py)
     assert [r["participant_id"] for r in rows(engine)] == ["P0042"]
 
 

@@ -87,8 +87,8 @@ def replay(source, dry_run):
 
     SOURCE may be raw stdout or `heroku logs` output, in any order: other
     lines are ignored, and records logged in numbered parts are joined. Each
-    record is checked against the current form file. Progress and the summary
-    go to stderr, each with its line number; rejected records go to stdout as
+    record is checked against the current form file. Progress (with line
+    numbers) and the summary go to stderr; rejected records go to stdout as
     JSON lines, ready to fix and replay, and lines that cannot be read (or the
     parts of a record whose other parts are missing) go there as they were.
     Exits 1 if any record was rejected, unreadable or incomplete.

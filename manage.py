@@ -2,7 +2,7 @@
 
 import os
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import click
@@ -15,6 +15,7 @@ from collector.export import ProgressWriter, copy_sql, copy_to
 from collector.factory import create_app
 from collector.failed_writes import describe_error
 from collector.migrate import create_all
+from collector.outfile import OutputError, output_file
 from collector.registry import load_registry
 from collector.replay import FAILED, Summary, outcomes, rejected_lines
 from collector.spec_checks import SpecError
@@ -183,7 +184,7 @@ def revoke(invite_id):
 
 @cli.command()
 @click.argument("form")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--output", type=click.Path(),
               help="File to write (default: standard output).")
 @click.option("--excel-safe", is_flag=True, help="Prefix ' to text cells starting with = + - @ "
               "so spreadsheets do not run them as formulas (changes those cells).")
@@ -191,7 +192,8 @@ def export(form, output, excel_safe):
     """Write every row of FORM as CSV (with a header), streamed by PostgreSQL's COPY.
 
     Progress goes to stderr. A file is written as FILE.partial and renamed when
-    complete, so a failed export never leaves a file that looks finished.
+    complete, so a failed export never leaves a file that looks finished; a
+    symlink is followed, a device or named pipe is written in place.
     """
     import time
 
@@ -200,22 +202,16 @@ def export(form, output, excel_safe):
         if spec is None:
             known = ", ".join(app.extensions["collector"].specs)
             raise click.ClickException(f"no form called {form!r} (forms: {known})")
-        partial = output.with_name(output.name + ".partial") if output else None
-        target = open(partial, "wb") if partial else sys.stdout.buffer
-        progress = ProgressWriter(target, lambda lines, size, seconds: click.echo(
-            f"export {form}: {max(lines - 1, 0):,} rows, {size / 1e6:.1f} MB, {seconds:.0f} s",
-            err=True), time.monotonic)
+        sink = output_file(output) if output is not None else nullcontext(sys.stdout.buffer)
         try:
-            rows = copy_to(db.engine, copy_sql(spec, excel_safe), progress)
-        except BaseException:
-            if partial:
-                target.close()
-                partial.unlink()
-            raise
-        target.flush()
-        if partial:
-            target.close()
-            partial.replace(output)
+            with sink as target:
+                progress = ProgressWriter(target, lambda lines, size, seconds: click.echo(
+                    f"export {form}: {max(lines - 1, 0):,} rows, {size / 1e6:.1f} MB, {seconds:.0f} s",
+                    err=True), time.monotonic)
+                rows = copy_to(db.engine, copy_sql(spec, excel_safe), progress)
+                target.flush()
+        except OutputError as error:
+            raise click.ClickException(str(error)) from None
     seconds = time.monotonic() - progress.started
     click.echo(f"export {form}: {rows:,} rows, {progress.bytes / 1e6:.1f} MB in {seconds:.1f} s "
                f"to {output or 'stdout'}", err=True)

@@ -41,7 +41,8 @@ def daily_counts(conn, table, timezone, today):
     day = func.date(func.timezone(timezone.key, table.c.submitted_at)).label("day")
     name = func.coalesce(table.c.entered_by, NO_INVITE).label("name")
     since = today - timedelta(days=DAYS - 1)
-    query = (select(day, name, func.count()).where(day >= since)
+    # Rows after today exist too (clock skew, replayed records, edits in pg:psql).
+    query = (select(day, name, func.count()).where(day.between(since, today))
              .group_by(day, name).order_by(day, name))
     return [tuple(row) for row in conn.execute(query)]
 
@@ -49,6 +50,7 @@ def daily_counts(conn, table, timezone, today):
 def build_chart(counts, today):
     """Lay out stacked bars, one per day, one colour per RA."""
     days = [today - timedelta(days=n) for n in range(DAYS - 1, -1, -1)]
+    counts = [(day, name, n) for day, name, n in counts if day in days]  # only this window
     people = sorted({name for _day, name, _n in counts})
     series = {name: i % SERIES_CLASSES for i, name in enumerate(people)}
     totals = {d: sum(n for day, _name, n in counts if day == d) for d in days}

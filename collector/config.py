@@ -92,6 +92,9 @@ def load_config(environ, instance_path):
         "SECRET_KEY": secret_key(environ, instance_path),
         "FORMS_DIR": environ.get("FORMS_DIR") or str(PROJECT_ROOT / "forms"),
         "WTF_CSRF_TIME_LIMIT": CSRF_TOKEN_HOURS * 3600,
+        # Flask-WTF's strict check refuses every HTTPS POST without a Referer, and
+        # privacy settings drop it; security.refuse_cross_origin checks instead.
+        "WTF_CSRF_SSL_STRICT": False,
         "SESSION_COOKIE_SECURE": on_heroku,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": SESSION_DAYS * 24 * 3600,

@@ -9,6 +9,8 @@ change was NOT stored, and the RA (or replay) must be told field by field.
 from dataclasses import dataclass
 from datetime import datetime
 
+from collector.readback import local_time
+
 
 @dataclass(frozen=True)
 class Difference:
@@ -58,8 +60,5 @@ def shown(field, value, timezone):
     if field.type == "multi_choice":
         return "; ".join(labels.get(code, code) for code in value)
     if isinstance(value, datetime):
-        try:
-            return value.astimezone(timezone).strftime("%Y-%m-%d %H:%M")
-        except (OverflowError, ValueError):
-            return value.isoformat()
+        return local_time(value, timezone)
     return str(value)

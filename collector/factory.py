@@ -12,7 +12,7 @@ from flask_heroku import Heroku
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from collector import logs, security
+from collector import logs, readback, security
 from collector.config import PROJECT_ROOT, ConfigError, load_config
 from collector.database import db
 from collector.errors import register_error_handlers
@@ -35,14 +35,19 @@ def create_app(overrides=None, environ=None):
     Heroku(app)
     # Heroku's router is one proxy hop: trust its X-Forwarded-For/-Proto/-Port.
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_port=1)
+    app.wsgi_app = security.BodyWithoutLength(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])
     app.extensions["collector"] = load_registry(app.config["FORMS_DIR"])
     db.init_app(app)
+    with app.app_context():
+        readback.install(db.engine)  # BC, year 10000 and infinity read back as text
+    app.add_template_filter(readback.local_time)
     logs.configure_logging(app)
     # Order matters: a request id first (every answer carries it), then the HTTPS
     # redirect (a plain-HTTP POST on Heroku is redirected, not refused), then CSRF.
     app.before_request(logs.assign_request_id)
     app.before_request(security.redirect_to_https)
     csrf.init_app(app)
+    app.before_request(security.refuse_cross_origin)
     app.before_request(security.refuse_huge_forms)
     app.after_request(logs.return_request_id)
     app.after_request(security.add_security_headers)

@@ -9,6 +9,7 @@ WHOLE_NUMBER = "Enter a whole number, like 42."
 NUMBER = "Enter a number, like 12.5."
 DATE = "Enter a date as YYYY-MM-DD, like 2026-03-31."
 DATETIME = "Enter a date and time, like 2026-03-31 14:30."
+DATETIME_RANGE = "Enter a date and time from 0001-01-02 to 9999-12-30 (UTC)."
 EMAIL = "Enter an email address, like name@example.org."
 NUL = "Remove the invisible NUL character; it cannot be stored."
 UNLISTED_CHOICE = "Choose one of the listed options."
@@ -47,3 +48,24 @@ def above(field, shown):
 
 def out_of_int_range(low, high):
     return f"Enter a number between {low} and {high}."
+
+
+# Why a post was not accepted, by Flask-WTF's CSRFError reason (views.csrf_failed).
+CROSS_ORIGIN = "The request came from another site."
+CSRF_REASONS = {
+    "The CSRF token is missing.": "The page was sent without its security token",
+    "The CSRF session token is missing.": "Your browser did not send this site's cookie (cookies "
+                                          "may be blocked, or were cleared)",
+    "The CSRF token has expired.": "The page was open for more than {hours} hours",
+    "The CSRF token is invalid.": "The page's security token could not be checked (the page may "
+                                  "be from before the site was updated)",
+    "The CSRF tokens do not match.": "Your session changed after the page was opened (for "
+                                     "example, an invite link was opened in another tab)",
+    CROSS_ORIGIN: "This was sent from a page on another site, not from this form",
+}
+CSRF_UNKNOWN = "This request could not be verified"
+
+
+def csrf_reason(reason, hours):
+    """Return what really happened, in the RA's words, for a Flask-WTF CSRFError reason."""
+    return CSRF_REASONS.get(reason, CSRF_UNKNOWN).format(hours=hours)

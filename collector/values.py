@@ -7,7 +7,7 @@ min or max means cannot differ between the spec and the check.
 """
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timezone as tz
 from decimal import Decimal, InvalidOperation
 
 from collector import messages
@@ -16,6 +16,10 @@ from collector import messages
 INT_MIN, INT_MAX = -2**31, 2**31 - 1
 # Generous for any measurement, small enough to refuse a megabyte of digits.
 MAX_NUMBER_CHARS = 40
+# A moment outside this UTC window would be stored as a BC or year-10000 timestamp,
+# or fail to convert to some time zone: a day's margin keeps it in Python's range anywhere.
+EARLIEST_INSTANT = datetime(1, 1, 2, tzinfo=tz.utc)
+LATEST_INSTANT = datetime(9999, 12, 30, tzinfo=tz.utc)
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)")
@@ -66,4 +70,16 @@ def parse_datetime(text, timezone):
         value = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(messages.DATETIME) from None
-    return value if value.tzinfo else value.replace(tzinfo=timezone)
+    value = value if value.tzinfo else value.replace(tzinfo=timezone)
+    check_datetime_window(value)
+    return value
+
+
+def check_datetime_window(value):
+    """Refuse an aware datetime whose instant PostgreSQL would store outside years 1-9999."""
+    try:
+        instant = value.astimezone(tz.utc)
+    except OverflowError:  # the offset pushes it past year 1 or 9999
+        raise ValueError(messages.DATETIME_RANGE) from None
+    if not EARLIEST_INSTANT <= instant <= LATEST_INSTANT:
+        raise ValueError(messages.DATETIME_RANGE)

@@ -6,7 +6,8 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import MultiDict
 
-from collector import access
+from collector import access, messages
+from collector.config import CSRF_TOKEN_HOURS
 from collector.conflicts import SubmissionConflict
 from collector.database import db
 from collector.registry import current_registry, form_or_404
@@ -91,20 +92,24 @@ bp.app_errorhandler(access.AccessDenied)(access.denied_page)
 
 @bp.app_errorhandler(CSRFError)
 def csrf_failed(error):
-    """Give an expired or missing CSRF token back as the same form, values kept, fresh token."""
+    """Give a post that failed its CSRF check back as the same form, values kept, fresh token.
+
+    The notice says what really happened (expired, cookie missing, session
+    changed, …); a post from another site gets a plain page, not its values.
+    """
+    reason = messages.csrf_reason(error.description, CSRF_TOKEN_HOURS)
     spec, _table = current_registry().get((request.view_args or {}).get("name"))
-    if request.endpoint != "forms.submit" or spec is None:
+    if request.endpoint != "forms.submit" or spec is None or error.description == messages.CROSS_ORIGIN:
         return render_template("message.html", title="Please try again",
-                               message="This request could not be verified. Go back, reload "
+                               message=f"{reason}, so nothing was saved. Go back, reload "
                                        "the page and try again."), 400
     try:
         access.check_can_open(spec)
     except access.AccessDenied as denied:
         return access.denied_page(denied)
     return render_form(spec, request.form, _submission_id(request.form) or uuid.uuid4(), status=400,
-                       notice="This page was open for a long time or your session changed, so "
-                              "the entry was not saved yet. Your values are kept below: check "
-                              "them and press Submit again.")
+                       notice=f"{reason}, so the entry was not saved yet. Your values are kept "
+                              "below: check them and press Submit again.")
 
 
 def _submission_id(formdata):

@@ -1,0 +1,71 @@
+"""Read every date and time PostgreSQL can hold back into Python without raising.
+
+PostgreSQL holds dates from 4713 BC to 5874897 AD and `infinity`; Python's
+datetime holds years 1 to 9999. psycopg2 raises on the rest (BC, year 10000)
+and turns infinity into date.max or datetime.max, which then overflows in
+astimezone(). So each connection gets typecasters that return the normal
+Python value when it fits and otherwise PostgreSQL's own text as PgText.
+"""
+
+from datetime import datetime
+
+import psycopg2
+import psycopg2.extensions as pg
+from sqlalchemy import event
+
+INFINITIES = ("infinity", "-infinity")
+
+
+class PgText(str):
+    """A date or time Python cannot hold, kept as PostgreSQL wrote it (e.g. "0044-03-15 BC")."""
+
+
+def _tolerant(base):
+    """Return a typecaster like `base` that gives PgText instead of raising or lying."""
+    def cast(text, cursor):
+        if text is None:
+            return None
+        if text in INFINITIES or text.endswith(" BC"):
+            return PgText(text)
+        try:
+            return base(text, cursor)
+        except (ValueError, OverflowError, psycopg2.DataError):
+            return PgText(text)  # year 10000 and later
+    return cast
+
+
+def _typecasters():
+    """Return tolerant casters for date, timestamp, timestamptz and their arrays."""
+    casters = []
+    for scalar, array in ((pg.PYDATE, pg.PYDATEARRAY), (pg.PYDATETIME, pg.PYDATETIMEARRAY),
+                          (pg.PYDATETIMETZ, pg.PYDATETIMETZARRAY)):
+        element = pg.new_type(scalar.values, f"TOLERANT_{scalar.name}", _tolerant(scalar))
+        casters += [element, pg.new_array_type(array.values, f"TOLERANT_{array.name}", element)]
+    return casters
+
+
+TYPECASTERS = _typecasters()
+
+
+def register_typecasters(dbapi_connection, _connection_record=None):
+    """Install the tolerant casters on one psycopg2 connection (engine "connect" event)."""
+    for caster in TYPECASTERS:
+        pg.register_type(caster, dbapi_connection)
+
+
+def install(engine):
+    """Make every connection `engine` opens read odd dates as PgText."""
+    event.listen(engine, "connect", register_typecasters)
+
+
+def local_time(value, zone):
+    """Show a timestamp as YYYY-MM-DD HH:MM in `zone`; never raise (Jinja filter)."""
+    if not isinstance(value, datetime):
+        return "" if value is None else str(value)
+    try:
+        shown = value.astimezone(zone) if value.tzinfo else value
+    except (OverflowError, ValueError):
+        # Near year 1 or 9999 the zone's offset leaves Python's range: keep the stored offset.
+        return value.isoformat(sep=" ", timespec="minutes")
+    # isoformat, not strftime: strftime writes year 1 as "1", not "0001".
+    return shown.isoformat(sep=" ", timespec="minutes")[:16]

@@ -1,0 +1,117 @@
+"""CSRF on Heroku's HTTPS: no Referer needed, other sites refused, every refusal told truthfully."""
+
+import time
+
+import pytest
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from sqlalchemy import text
+
+from collector.invites import create_invite
+from tests.conftest import make_app
+from tests.helpers import hidden_inputs, valid_intake
+
+HTTPS = {"X-Forwarded-Proto": "https"}
+VALUES = valid_intake(participant_id="P0042", notes="Ωμέγα 李 🧪 \\ \"quoted\" 'single'")
+
+
+@pytest.fixture
+def heroku(app, database_url, engine):
+    """A browser signed in with an invite, talking to the app as Heroku's router does."""
+    client = make_app(database_url, DYNO="web.1").test_client()
+    _id, token = create_invite(engine, "Ζωή Λ.")
+    assert client.get(f"/invite/{token}", headers=HTTPS).status_code == 303
+    return client
+
+
+def open_form(client):
+    return hidden_inputs(client.get("/forms/intake", headers=HTTPS).get_data(as_text=True))
+
+
+def post(client, data, **headers):
+    return client.post("/forms/intake", data=data, headers={**HTTPS, **headers})
+
+
+def rows(engine):
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT participant_id, notes FROM intake")).all()
+
+
+@pytest.mark.parametrize("headers", [
+    {},                                                     # Referrer-Policy: no-referrer
+    {"Origin": "null"},                                     # privacy mode, sandboxed pages
+    {"Origin": "https://localhost"},
+    {"Referer": "https://localhost/forms/intake"},
+    {"Origin": "https://localhost", "Referer": "https://localhost/forms/intake?x=1"},
+])
+def test_https_post_without_a_referer_is_saved(heroku, engine, headers):
+    answer = post(heroku, {**VALUES, **open_form(heroku)}, **headers)
+    assert answer.status_code == 303, answer.get_data(as_text=True)
+    assert rows(engine) == [("P0042", VALUES["notes"])]
+
+
+@pytest.mark.parametrize("headers", [
+    {"Origin": "https://evil.example"},
+    {"Origin": "http://localhost"},                        # same host, not HTTPS
+    {"Origin": "https://localhost:8443"},
+    {"Origin": "null", "Referer": "https://evil.example/forms/intake"},
+    {"Referer": "https://localhost.evil.example/"},
+    {"Origin": "https://[::1"},                             # malformed
+])
+def test_post_from_another_origin_is_refused_even_with_a_valid_token(heroku, engine, headers):
+    answer = post(heroku, {**VALUES, **open_form(heroku)}, **headers)
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert "sent from a page on another site" in html and "nothing was saved" in html
+    assert "Ωμέγα" not in html  # another site's values are not put into our form
+    assert rows(engine) == []
+
+
+def expired_token(client, app):
+    """Sign the session's CSRF secret with a timestamp from 25 hours ago."""
+    with client.session_transaction() as session:
+        raw = session["csrf_token"]
+
+    class Yesterday(TimestampSigner):
+        def get_timestamp(self):
+            return int(time.time()) - 25 * 3600
+
+    return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token", signer=Yesterday).dumps(raw)
+
+
+def other_sessions_token(app, engine):
+    other = app.test_client()
+    other.get(f"/invite/{create_invite(engine, 'Other RA')[1]}", headers=HTTPS)
+    return open_form(other)["csrf_token"]
+
+
+@pytest.mark.parametrize("case, message", [
+    ("missing", "The page was sent without its security token"),
+    ("expired", "The page was open for more than 24 hours"),
+    ("invalid", "security token could not be checked"),
+    ("other session", "Your session changed after the page was opened"),
+])
+def test_each_refusal_says_what_happened_and_keeps_the_values(heroku, engine, case, message):
+    hidden = open_form(heroku)
+    app = heroku.application
+    token = {"missing": None, "expired": expired_token(heroku, app), "invalid": hidden["csrf_token"] + "x",
+             "other session": other_sessions_token(app, engine)}[case]
+    data = {**VALUES, "submission_id": hidden["submission_id"]}
+    answer = post(heroku, data if token is None else {**data, "csrf_token": token})
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert message in html and "open for a long time" not in html
+    assert "Your values are kept below" in html and "Ωμέγα 李 🧪" in html
+    assert hidden_inputs(html)["submission_id"] == hidden["submission_id"]
+    assert rows(engine) == []
+    retry = post(heroku, {**VALUES, **hidden_inputs(html)})
+    assert retry.status_code == 303 and len(rows(engine)) == 1
+
+
+def test_admin_login_without_a_cookie_says_so(app, database_url):
+    admin = make_app(database_url, DYNO="web.1", ADMIN_PASSWORD="pw").test_client()
+    token = admin.get("/admin/", headers=HTTPS).get_data(as_text=True)
+    token = token.split('name="csrf_token" value="')[1].split('"')[0]
+    admin.delete_cookie("session", domain="localhost")
+    answer = admin.post("/admin/login", data={"password": "pw", "csrf_token": token}, headers=HTTPS)
+    assert answer.status_code == 400
+    assert "did not send this site&#39;s cookie" in answer.get_data(as_text=True)

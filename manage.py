@@ -17,7 +17,7 @@ from collector.failed_writes import describe_error
 from collector.migrate import create_all
 from collector.outfile import OutputError, output_file
 from collector.registry import load_registry
-from collector.replay import Summary, read_records, rejected_line, replay_record
+from collector.replay import FAILED, Summary, outcomes, rejected_lines
 from collector.spec_checks import SpecError
 from collector.system_tables import ensure_system_tables
 
@@ -81,34 +81,52 @@ def _stop_like_ctrl_c(_signum, _frame):
 
 
 @cli.command()
-@click.argument("source", type=click.File("r", encoding="utf-8", errors="replace"), default="-")
+@click.argument("source", type=click.File("rb"), default="-")
 @click.option("--dry-run", is_flag=True, help="Say what would happen; write nothing.")
 def replay(source, dry_run):
     """Insert failed-write records from SOURCE (a file, or - for stdin) once each.
 
-    SOURCE may be raw stdout or `heroku logs` output: other lines are ignored.
-    Each record is checked against the current form file. Progress and the
-    summary go to stderr; rejected records go to stdout as JSON lines, ready
-    to fix and replay. Exits 1 if any record was rejected.
+    SOURCE may be raw stdout or `heroku logs` output, in any order: other
+    lines are ignored, and records logged in numbered parts are joined. Each
+    record is checked against the current form file. Progress (with line
+    numbers) and the summary go to stderr; rejected records go to stdout as
+    JSON lines, ready to fix and replay, and lines that cannot be read (or the
+    parts of a record whose other parts are missing) go there as they were.
+    Exits 1 if any record was rejected, unreadable or incomplete.
 
     Example: heroku logs -n 1500 | python manage.py replay > rejected.jsonl
     """
     summary = Summary()
     with app_on_database() as app:
-        for record in read_records(source):
-            outcome = replay_record(db.engine, app.extensions["collector"], record, dry_run)
+        for outcome in outcomes(db.engine, app.extensions["collector"], source, dry_run):
             summary.outcomes.append(outcome)
-            click.echo(f"{outcome.status}: {record.get('form')} {record.get('submission_id')}"
-                       + (f": {outcome.reason}" if outcome.reason else ""), err=True)
-            if outcome.status == "rejected":
-                click.echo(rejected_line(outcome))
-    written = "would insert" if dry_run else "inserted"
-    click.echo(f"replay{' (dry run, nothing written)' if dry_run else ''}: "
-               f"{len(summary.outcomes)} records, {summary.count(written)} {written}, "
-               f"{summary.count('present')} already present, {len(summary.rejected)} rejected",
-               err=True)
-    if summary.rejected:
+            click.echo(_outcome_line(outcome), err=True)
+            for line in rejected_lines(outcome) if outcome.status in FAILED else []:
+                # Raw bytes back as read, even those that are not UTF-8.
+                click.echo(line.encode("utf-8", "surrogateescape"))
+    click.echo(_summary_line(summary, dry_run), err=True)
+    if summary.failed:
         sys.exit(1)
+
+
+def _outcome_line(outcome):
+    """Return e.g. `inserted: intake 5f0c… (line 12)` or `unreadable: line 7: cut off …`."""
+    where = f"line{'s' if '-' in outcome.line else ''} {outcome.line}"
+    if not outcome.record:
+        return f"{outcome.status}: {where}: {outcome.reason}"
+    what = f"{str(outcome.record.get('form'))[:100]} {str(outcome.record.get('submission_id'))[:100]}"
+    return (f"{outcome.status}: {what} ({where})"
+            + (f": {outcome.reason}" if outcome.reason else ""))
+
+
+def _summary_line(summary, dry_run):
+    """Return the last line replay prints; unreadable and incomplete appear when not 0."""
+    written = "would insert" if dry_run else "inserted"
+    counts = (f"{len(summary.outcomes)} records, {summary.count(written)} {written}, "
+              f"{summary.count('present')} already present, {len(summary.rejected)} rejected")
+    for status in ("unreadable", "incomplete"):
+        counts += f", {summary.count(status)} {status}" if summary.count(status) else ""
+    return f"replay{' (dry run, nothing written)' if dry_run else ''}: {counts}"
 
 
 @cli.command()

@@ -1,13 +1,15 @@
 """Print a submission the database did not take, in the replayable JSON-line form.
 
 This line is a contract (DESIGN.md): `manage.py replay` and other tools parse
-it. Keep the keys, their order and their meaning.
+it. Keep the keys, their order and their meaning. A record too long for one
+log line travels as numbered parts instead (collector/record_parts.py).
 """
 
 from datetime import date, datetime
 from decimal import Decimal
 
-from collector.logs import current_request_id, utc_now, write_line
+from collector.logs import current_request_id, utc_now, write_lines
+from collector.record_parts import RECORD_EVENT, record_lines
 
 MAX_ERROR_LENGTH = 500
 
@@ -29,9 +31,9 @@ def describe_error(error):
 
 
 def record_failed_write(form, submission_id, entered_by, values, error):
-    """Print the failed-write record for this submission to stdout, flushed."""
-    write_line({
-        "event": "submission_failed",
+    """Print the failed-write record for this submission to stdout: one line, or its parts."""
+    write_lines(record_lines({
+        "event": RECORD_EVENT,
         "form": form,
         "submission_id": str(submission_id),
         "entered_by": entered_by,
@@ -39,4 +41,4 @@ def record_failed_write(form, submission_id, entered_by, values, error):
         "error": describe_error(error),
         "request_id": current_request_id(),
         "at": utc_now(),
-    })
+    }))

@@ -1,14 +1,19 @@
 """Write one JSON object per line to stdout, where `heroku logs` keeps it."""
 
+import io
 import json
 import logging
+import os
 import sys
+import threading
 import uuid
 from datetime import datetime, timezone
 
 from flask import g, has_request_context, request
 
 MAX_REQUEST_ID_LENGTH = 200
+# One writer at a time per process (gthread workers, the dev server's threads).
+_STDOUT_LOCK = threading.Lock()
 
 
 def utc_now():
@@ -22,10 +27,36 @@ def current_request_id():
 
 
 def write_line(record):
-    """Print `record` as one JSON line and flush, so a crash right after cannot lose it."""
+    """Print `record` as one JSON line, in one write(), so a crash right after cannot lose it."""
     # ensure_ascii keeps the line printable whatever the locale of stdout.
-    sys.stdout.write(json.dumps(record, ensure_ascii=True, default=str) + "\n")
-    sys.stdout.flush()
+    write_lines([(json.dumps(record, ensure_ascii=True, default=str) + "\n").encode()])
+
+
+def write_lines(lines):
+    """Write each line (bytes ending in a newline) to stdout with one write() of its own.
+
+    A pipe keeps a write() of up to 4096 bytes whole even when several workers
+    share it; a line written in pieces could be spliced with another worker's.
+    """
+    with _STDOUT_LOCK:
+        sys.stdout.flush()  # whatever print() or logging buffered goes first
+        try:
+            fd = sys.stdout.fileno()
+        except (AttributeError, ValueError, io.UnsupportedOperation):
+            fd = None  # a stream with no file behind it (a test's StringIO) gets text
+        for line in lines:
+            if fd is None:
+                sys.stdout.write(line.decode("utf-8"))
+            else:
+                _write_all(fd, line)
+        sys.stdout.flush()
+
+
+def _write_all(fd, data):
+    """os.write until every byte is out: a write() may take fewer bytes than given."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def log_event(event, **fields):

@@ -1,14 +1,13 @@
 """Replay failed-write records into the database, each at most once.
 
-Input is anything `heroku logs` or stdout produced: lines that are a
-failed-write record (raw, or behind the `<time> app[web.1]: ` prefix) are
-replayed; every other line is ignored. Each record is checked against the
-current form file, then inserted with ON CONFLICT DO NOTHING, so replaying
-the same log twice inserts nothing the second time.
+Input is anything `heroku logs` or stdout produced; collector/log_records.py
+finds the records (whole, or joined from parts) and names every line it
+cannot read. Each record is checked against the current form file, then
+inserted with ON CONFLICT DO NOTHING, so replaying the same log twice inserts
+nothing the second time.
 """
 
 import json
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,18 +15,25 @@ from datetime import datetime
 from werkzeug.datastructures import MultiDict
 
 from collector.failed_writes import describe_error
+from collector.log_items import Unreadable
+from collector.log_records import read_records
 from collector.storage import insert_once, is_saved
 from collector.validation import validate_submission
 
-# `2026-11-21T10:00:00.000000+00:00 app[web.1]: {...}`, or the bare `{...}`.
-LOG_LINE = re.compile(r"^(?:\S+ +[\w.-]+\[[\w.-]+\]: *)?(\{.*\})\s*$")
+# Outcomes that make replay exit non-zero: the entry is not in the database.
+FAILED = ("rejected", "unreadable", "incomplete")
+SCALARS = (str, int, float, bool, type(None))
+REJOINED = ("rejoined from {} lines Heroku's log router cut; a lost piece cannot be ruled "
+            "out: check the values, then replay this line")
 
 
 @dataclass
 class Outcome:
-    record: dict
-    status: str            # inserted, present, would insert, rejected
+    record: dict           # {} when the lines could not be read
+    status: str            # inserted, present, would insert, rejected, unreadable, incomplete
     reason: str = ""
+    line: str = ""         # where in the input: "12", or "12-40" for parts
+    raw: list = field(default_factory=list)  # the input text, for lines that cannot be read
 
 
 @dataclass
@@ -41,19 +47,22 @@ class Summary:
     def rejected(self):
         return [o for o in self.outcomes if o.status == "rejected"]
 
+    @property
+    def failed(self):
+        return [o for o in self.outcomes if o.status in FAILED]
 
-def read_records(lines):
-    """Yield each failed-write record found in `lines`; ignore everything else."""
-    for line in lines:
-        match = LOG_LINE.match(line.strip())
-        if not match:
-            continue
-        try:
-            record = json.loads(match.group(1))
-        except ValueError:
-            continue
-        if isinstance(record, dict) and record.get("event") == "submission_failed":
-            yield record
+
+def outcomes(engine, registry, lines, dry_run=False):
+    """Yield an Outcome for every record and every unreadable record in `lines`."""
+    for item in read_records(lines):
+        if isinstance(item, Unreadable):
+            yield Outcome({}, item.status, item.reason, item.line, item.raw)
+        elif item.chunks > 1:  # a lost chunk need not break the JSON: a person checks it
+            yield Outcome(item.record, "rejected", REJOINED.format(item.chunks), item.line, item.raw)
+        else:
+            outcome = replay_record(engine, registry, item.record, dry_run)
+            outcome.line, outcome.raw = item.line, item.raw
+            yield outcome
 
 
 def replay_record(engine, registry, record, dry_run=False):
@@ -62,6 +71,8 @@ def replay_record(engine, registry, record, dry_run=False):
         spec, table, submission_id, values, submitted_at = _checked(registry, record)
     except ValueError as problem:
         return Outcome(record, "rejected", str(problem))
+    except Exception as error:  # a record shaped like nothing we wrote: name it, go on
+        return Outcome(record, "rejected", f"cannot check it: {describe_error(error)}")
     try:
         if dry_run:
             present = is_saved(engine, table, submission_id)
@@ -74,7 +85,9 @@ def replay_record(engine, registry, record, dry_run=False):
 
 
 def _checked(registry, record):
-    spec, table = registry.get(record.get("form"))
+    if not isinstance(record.get("form"), str):
+        raise ValueError(f"form {record.get('form')!r} is not a form name")
+    spec, table = registry.get(record["form"])
     if spec is None:
         raise ValueError(f"no form called {record.get('form')!r} in the form files")
     try:
@@ -84,6 +97,12 @@ def _checked(registry, record):
     values = record.get("values")
     if not isinstance(values, dict):
         raise ValueError("values is missing or not an object")
+    if not isinstance(record.get("entered_by"), (str, type(None))):
+        raise ValueError("entered_by is not text")
+    for name, value in values.items():
+        if not all(isinstance(item, SCALARS) for item in
+                   (value if isinstance(value, list) else [value])):
+            raise ValueError(f"field {name!r}: an object or nested list is not a form value")
     unknown = sorted(set(values) - {f.name for f in spec.fields})
     if unknown:
         raise ValueError(f"field {unknown[0]!r} is not in forms/{spec.path.name} any more")
@@ -113,6 +132,13 @@ def _submitted_at(at):
         return None
 
 
-def rejected_line(outcome):
-    """Return the record as a JSON line again, its error replaced by why replay refused it."""
-    return json.dumps({**outcome.record, "error": f"replay: {outcome.reason}"}, ensure_ascii=True)
+def rejected_lines(outcome):
+    """Return what to print for a failed outcome: the record with its error replaced by why
+    replay refused it, or the input lines as read when there is no record to print."""
+    if outcome.status != "rejected":
+        return list(outcome.raw)
+    try:
+        return [json.dumps({**outcome.record, "error": f"replay: {outcome.reason}"},
+                           ensure_ascii=True)]
+    except (ValueError, RecursionError):  # too deep to print again: give back what was read
+        return list(outcome.raw)

@@ -2,6 +2,7 @@
 
 import os
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -24,11 +25,14 @@ def process_environment(**env):
     return keep | {"PATH": path, "PYTHONUNBUFFERED": "1"} | env
 
 
-def run_manage(*args, stdin=None, timeout=120, **env):
-    """Run `python manage.py ARGS` as a PI would, in a clean environment plus `env`."""
+def run_manage(*args, stdin=None, timeout=120, text=True, **env):
+    """Run `python manage.py ARGS` as a PI would, in a clean environment plus `env`.
+
+    With text=False, stdin, stdout and stderr are bytes (output that need not be UTF-8).
+    """
     import subprocess
     return subprocess.run([sys.executable, "manage.py", *args], input=stdin, capture_output=True,
-                          text=True, cwd=PROJECT_ROOT, timeout=timeout,
+                          text=text, cwd=PROJECT_ROOT, timeout=timeout,
                           env=process_environment(**env))
 
 
@@ -53,21 +57,42 @@ def as_heroku_url(url):
     return "postgres://" + url.split("://", 1)[1]
 
 
-class WebProcess:
-    """The Procfile's web line under real gunicorn; stdout kept in a file for replay."""
+def read_slowly(pipe, sink, size=512, pause=0.001):
+    """Copy `pipe` to `sink` in small reads with pauses, like a log reader that lags behind.
 
-    def __init__(self, env, log_path):
-        self.env, self.log_path = env, log_path
+    The pipe fills up, so writers block mid-write: a write() over 4096 bytes
+    is then split, and other workers' lines get in between its pieces.
+    """
+    while chunk := os.read(pipe.fileno(), size):
+        sink.write(chunk)
+        time.sleep(pause)
+
+
+class WebProcess:
+    """The Procfile's web line under real gunicorn; stdout kept in a file for replay.
+
+    With `slow_reader`, stdout is a pipe drained by read_slowly, as Heroku's
+    log collector may be.
+    """
+
+    def __init__(self, env, log_path, slow_reader=False):
+        self.env, self.log_path, self.slow_reader = env, log_path, slow_reader
         self.base_url = f"http://127.0.0.1:{env['PORT']}"
         self.process = None
+        self._reader = None
 
     def __enter__(self):
         import shlex
         import subprocess
-        self._stdout = open(self.log_path, "w")
+        self._stdout = open(self.log_path, "wb")
         self._stderr = open(str(self.log_path) + ".err", "w")
-        self.process = subprocess.Popen(shlex.split(procfile()["web"]), cwd=PROJECT_ROOT,
-                                        env=self.env, stdout=self._stdout, stderr=self._stderr)
+        self.process = subprocess.Popen(shlex.split(procfile()["web"]), cwd=PROJECT_ROOT, env=self.env,
+                                        stdout=subprocess.PIPE if self.slow_reader else self._stdout,
+                                        stderr=self._stderr)
+        if self.slow_reader:
+            self._reader = threading.Thread(target=read_slowly, daemon=True,
+                                            args=(self.process.stdout, self._stdout))
+            self._reader.start()
         wait_for_http(self.base_url + "/", self.process)
         return self
 
@@ -76,6 +101,9 @@ class WebProcess:
         if self.process.poll() is None:
             self.process.terminate()
         code = self.process.wait(timeout=timeout)
+        if self._reader:
+            self._reader.join(timeout=timeout)  # the rest of the pipe, up to gunicorn's last line
+            self.process.stdout.close()
         self._stdout.close()
         self._stderr.close()
         return code

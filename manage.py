@@ -120,12 +120,13 @@ def _outcome_line(outcome):
 
 
 def _summary_line(summary, dry_run):
-    """Return the last line replay prints; unreadable and incomplete appear when not 0."""
+    """Return the last line replay prints; conflicts, unreadable and incomplete appear when not 0."""
     written = "would insert" if dry_run else "inserted"
     counts = (f"{len(summary.outcomes)} records, {summary.count(written)} {written}, "
               f"{summary.count('present')} already present, {len(summary.rejected)} rejected")
-    for status in ("unreadable", "incomplete"):
-        counts += f", {summary.count(status)} {status}" if summary.count(status) else ""
+    for status, plural in (("conflict", "conflicts"), ("unreadable", "unreadable"),
+                           ("incomplete", "incomplete")):
+        counts += f", {summary.count(status)} {plural}" if summary.count(status) else ""
     return f"replay{' (dry run, nothing written)' if dry_run else ''}: {counts}"
 
 

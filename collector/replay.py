@@ -14,14 +14,15 @@ from datetime import datetime
 
 from werkzeug.datastructures import MultiDict
 
-from collector.failed_writes import describe_error
+from collector.conflicts import SubmissionConflict
+from collector.failed_writes import describe_error, json_value
 from collector.log_items import Unreadable
 from collector.log_records import read_records
-from collector.storage import insert_once, is_saved
+from collector.storage import insert_once, stored_differences
 from collector.validation import validate_submission
 
-# Outcomes that make replay exit non-zero: the entry is not in the database.
-FAILED = ("rejected", "unreadable", "incomplete")
+# Outcomes that make replay exit non-zero: the entry is not in the database as held.
+FAILED = ("rejected", "conflict", "unreadable", "incomplete")
 SCALARS = (str, int, float, bool, type(None))
 REJOINED = ("rejoined from {} lines Heroku's log router cut; a lost piece cannot be ruled "
             "out: check the values, then replay this line")
@@ -30,10 +31,11 @@ REJOINED = ("rejoined from {} lines Heroku's log router cut; a lost piece cannot
 @dataclass
 class Outcome:
     record: dict           # {} when the lines could not be read
-    status: str            # inserted, present, would insert, rejected, unreadable, incomplete
+    status: str            # inserted, present, would insert, conflict, rejected, unreadable, incomplete
     reason: str = ""
     line: str = ""         # where in the input: "12", or "12-40" for parts
     raw: list = field(default_factory=list)  # the input text, for lines that cannot be read
+    differences: list = field(default_factory=list)  # conflict: [Difference] stored vs held
 
 
 @dataclass
@@ -75,10 +77,16 @@ def replay_record(engine, registry, record, dry_run=False):
         return Outcome(record, "rejected", f"cannot check it: {describe_error(error)}")
     try:
         if dry_run:
-            present = is_saved(engine, table, submission_id)
-            return Outcome(record, "present" if present else "would insert")
+            found = stored_differences(engine, spec, table, submission_id, values)
+            if found:
+                raise SubmissionConflict(submission_id, found)
+            return Outcome(record, "would insert" if found is None else "present")
         inserted = insert_once(engine, spec, table, submission_id, values,
                                record.get("entered_by"), submitted_at)
+    except SubmissionConflict as conflict:  # the same reference holds other values
+        names = ", ".join(d.field.name for d in conflict.differences)
+        return Outcome(record, "conflict", f"already stored with other values in: {names}",
+                       differences=conflict.differences)
     except Exception as error:  # the database refused or is down: keep the record
         return Outcome(record, "rejected", f"database error: {describe_error(error)}")
     return Outcome(record, "inserted" if inserted else "present")
@@ -135,10 +143,15 @@ def _submitted_at(at):
 def rejected_lines(outcome):
     """Return what to print for a failed outcome: the record with its error replaced by why
     replay refused it, or the input lines as read when there is no record to print."""
-    if outcome.status != "rejected":
+    if outcome.status not in ("rejected", "conflict"):
         return list(outcome.raw)
+    printed = {**outcome.record, "error": f"replay: {outcome.status}: {outcome.reason}"
+               if outcome.status == "conflict" else f"replay: {outcome.reason}"}
+    if outcome.differences:  # what the PI must decide between, field by field
+        printed["differences"] = {d.field.name: {"stored": json_value(d.stored),
+                                                 "held": json_value(d.sent)}
+                                  for d in outcome.differences}
     try:
-        return [json.dumps({**outcome.record, "error": f"replay: {outcome.reason}"},
-                           ensure_ascii=True)]
+        return [json.dumps(printed, ensure_ascii=True, default=str)]
     except (ValueError, RecursionError):  # too deep to print again: give back what was read
         return list(outcome.raw)

@@ -112,3 +112,22 @@ def test_replay_says_so_when_the_database_is_down(app, failed_lines):
     result = replay(f"postgres://u@127.0.0.1:{free_port()}/d", failed_lines[0])
     assert result.returncode == 1
     assert json.loads(result.stdout)["error"].startswith("replay: database error: OperationalError")
+
+
+def test_a_held_record_whose_reference_holds_other_values_is_a_conflict(failed_lines, database_url, engine, app):
+    assert replay(database_url, "\n".join(failed_lines)).returncode == 0
+    changed = json.loads(failed_lines[0])
+    changed["values"].update(age_years=45, notes="Διορθωμένο 📝")
+    for args in ((), ("--dry-run",)):
+        result = replay(database_url, "\n".join([json.dumps(changed, ensure_ascii=False),
+                                                 *failed_lines[1:]]), *args)
+        assert result.returncode == 1, result.stderr
+        assert f"conflict: intake {changed['submission_id']} (line 1): already stored with other " \
+               "values in: age_years, notes" in result.stderr
+        assert result.stderr.strip().endswith("already present, 0 rejected, 1 conflicts")
+        printed = json.loads(result.stdout)
+        assert printed["differences"] == {"age_years": {"stored": 31, "held": 45},
+                                          "notes": {"stored": "Line one\nLine two",
+                                                    "held": "Διορθωμένο 📝"}}
+        assert printed["error"].startswith("replay: conflict: ")
+    assert [row[1] for row in saved_rows(engine)] == [31, 32, 33]   # nothing overwritten

@@ -84,8 +84,8 @@ def submitter(spec):
     return Submitter(session["invite_id"], signed_in_name())
 
 
-REVOKED = ("Your invite link has been revoked, so this entry was not saved. "
-           "Ask your PI for a new link.")
+REVOKED = ("Your invite link has been revoked, so nothing you sent from this page was saved "
+           "just now. Ask your PI for a new link.")
 NEEDS_INVITE = ("This form needs a personal invite link. Ask your PI for one, "
                 "open it on this device, then come back to the form.")
 REVOKED_ON_OPEN = ("Your invite link has been revoked, so this device is signed out. "

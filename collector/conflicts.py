@@ -7,9 +7,8 @@ change was NOT stored, and the RA (or replay) must be told field by field.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
-
-from collector.readback import local_time
+from datetime import date, datetime
+from decimal import Decimal
 
 
 @dataclass(frozen=True)
@@ -23,12 +22,11 @@ class Difference:
 class SubmissionConflict(Exception):
     """This submission_id is stored with other values; nothing was written."""
 
-    def __init__(self, submission_id, differences, stored_at=None, stored_visible=True):
+    def __init__(self, submission_id, differences, stored_at=None, stored_by=None):
         names = ", ".join(d.field.name for d in differences)
         super().__init__(f"submission {submission_id} is already stored with other values ({names})")
         self.submission_id, self.differences, self.stored_at = submission_id, differences, stored_at
-        # Stored values are shown only to whoever entered them (storage decides).
-        self.stored_visible = stored_visible
+        self.stored_by = stored_by  # the name on the stored row: whose entry it is
 
 
 def differences(spec, stored, sent):
@@ -39,13 +37,37 @@ def differences(spec, stored, sent):
 
 
 def same_value(stored, sent):
-    """Compare as the database does: date-times by instant, decimals by value.
+    """Compare as the database does: date-times by instant, numbers by value.
 
-    Both sides come typed for the same column (Decimal and Decimal, aware
-    datetime and aware datetime), so equal types and == decide; a stored value
-    psycopg2 could not read (a str stand-in such as 'infinity') never equals.
+    A multi_choice is a set: tick order does not matter, and an empty list
+    equals NULL (a column added after the row was saved). A column still of
+    an older type (DRIFT) is compared by value (int 7 equals Decimal 7, text
+    '7' equals 7). A stored value psycopg2 could not read (PgText such as
+    'infinity') never equals a typed one.
     """
-    return type(stored) is type(sent) and stored == sent
+    if isinstance(stored, list) or isinstance(sent, list):
+        return _listish(stored, sent) and sorted(stored or []) == sorted(sent or [])
+    if stored is None or sent is None:
+        return stored is sent
+    if type(stored) is type(sent):
+        return stored == sent
+    if _number(stored) and _number(sent):
+        return Decimal(str(stored)) == Decimal(str(sent))
+    if type(stored) is str or type(sent) is str:  # one side of a field retyped to or from text
+        return _as_text(stored) == _as_text(sent)
+    return False
+
+
+def _as_text(value):
+    return value.isoformat() if isinstance(value, (date, datetime)) else str(value)
+
+
+def _listish(stored, sent):
+    return all(value is None or isinstance(value, list) for value in (stored, sent))
+
+
+def _number(value):
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
 
 
 def shown(field, value, timezone):
@@ -60,5 +82,16 @@ def shown(field, value, timezone):
     if field.type == "multi_choice":
         return "; ".join(labels.get(code, code) for code in value)
     if isinstance(value, datetime):
-        return local_time(value, timezone)
+        return _exact_local(value, timezone)
     return str(value)
+
+
+def _exact_local(value, timezone):
+    """Local time with its UTC offset, and seconds when there are any: two values
+    shown as different must read differently (a DST fold, 10:30 vs 10:30:59)."""
+    try:
+        local = value.astimezone(timezone)
+    except (OverflowError, ValueError):
+        local = value
+    precision = "microseconds" if local.microsecond else "seconds" if local.second else "minutes"
+    return local.isoformat(sep=" ", timespec=precision)

@@ -31,7 +31,7 @@ METADATA_COLUMNS = ("id", "submission_id", "submitted_at", "entered_by", "form_v
 SYSTEM_COLUMNS = ("tableoid", "xmin", "cmin", "xmax", "cmax", "ctid")
 
 # Names the web form itself uses for hidden inputs.
-FORM_CONTROL_NAMES = ("csrf_token",)
+FORM_CONTROL_NAMES = ("csrf_token", "submission_sig")
 
 # Names PostgreSQL keeps for itself: it refuses `pg_` relation names in some
 # schemas and tools treat them as catalog objects everywhere.

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from flask import render_template
 
-from collector import widgets
+from collector import references, widgets
 from collector.conflicts import shown
 from collector.validation import raw_value
 
@@ -28,11 +28,12 @@ class FieldView:
 
 
 def render_form(spec, formdata, submission_id, errors=None, notice=None, status=200,
-                conflict=None):
+                conflict=None, conflict_detailed=False):
     """Return (html, status) for the form, keeping every value the RA typed.
 
-    With `conflict` (a SubmissionConflict), the page first shows, field by
-    field, what is stored under the old reference and what was just sent.
+    With `conflict` (a SubmissionConflict), the page first says the old
+    reference is taken; with `conflict_detailed` (the entry is this browser's
+    own) it shows, field by field, what is stored and what was just sent.
     """
     errors = errors or {}
     views = [FieldView(field=f, widget=widgets.widget(f),
@@ -41,5 +42,7 @@ def render_form(spec, formdata, submission_id, errors=None, notice=None, status=
                        options=widgets.options(f), value=raw_value(f, formdata),
                        error=errors.get(f.name)) for f in spec.fields]
     html = render_template("form.html", spec=spec, fields=views, submission_id=submission_id,
-                           errors=errors, notice=notice, conflict=conflict, shown=shown)
+                           errors=errors, notice=notice, conflict=conflict,
+                           conflict_detailed=conflict_detailed, shown=shown,
+                           reference_signature=references.signature)
     return html, status

@@ -30,10 +30,12 @@ class HeldForRecovery(Exception):
 
 @dataclass(frozen=True)
 class Saved:
-    """What save_submission did: inserted (or found the same entry stored), and
-    whether the browser's invite turned out to be revoked (public forms)."""
+    """What save_submission did: inserted, or found the same values stored (then
+    `stored_by` is the name on that row, for the caller to judge whose entry it
+    is), and whether the browser's invite turned out to be revoked (public forms)."""
     inserted: bool
     invite_revoked: bool = False
+    stored_by: str | None = None
 
 
 def insert_once(engine, spec, table, submission_id, values, entered_by=None, submitted_at=None):
@@ -71,8 +73,8 @@ def save_submission(engine, spec, table, submission_id, values, submitter):
     try:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             written = conn.execute(_insert(table, gated), parameters).first()
-            if written is None:
-                _refuse_other_values(conn, spec, table, submission_id, values, submitter)
+            stored = None if written else _refuse_other_values(
+                conn, spec, table, submission_id, values, submitter)
     except InviteRevoked:
         log_event("submission_refused", form=spec.name, submission_id=str(submission_id),
                   reason="invite revoked")
@@ -86,28 +88,31 @@ def save_submission(engine, spec, table, submission_id, values, submitter):
         raise HeldForRecovery(submission_id) from error
     log_event("submission_saved" if written else "submission_duplicate",
               form=spec.name, submission_id=str(submission_id))
-    revoked = written is not None and submitter.invite_id is not None and written.entered_by is None
-    return Saved(inserted=written is not None, invite_revoked=revoked)
+    if written:
+        revoked = submitter.invite_id is not None and written.entered_by is None
+        return Saved(inserted=True, invite_revoked=revoked)
+    revoked = submitter.invite_id is not None and not stored["_invite_active"]
+    return Saved(inserted=False, invite_revoked=revoked, stored_by=stored["entered_by"])
 
 
 def _refuse_other_values(conn, spec, table, submission_id, values, submitter=None):
-    """After ON CONFLICT DO NOTHING: raise unless the stored row holds these values.
+    """After ON CONFLICT DO NOTHING: raise unless the stored row holds these values;
+    return the stored row.
 
-    With a submitter (the web), a revoked invite is refused before anything
-    stored is compared, and stored values are shown back only to the RA whose
-    name is on the row: a reference seen on a shared device reveals nothing.
+    On invite-only forms a revoked invite is refused before anything stored is
+    compared (InviteRevoked); public forms take the entry whoever sends it.
     """
     invite_id = submitter.invite_id if submitter else None
     stored = stored_row(conn, spec, table, submission_id, invite_id)
-    if submitter and invite_id is not None and not stored["_invite_active"]:
+    gated = spec.access == "invite"
+    if submitter and gated and invite_id is not None and not stored["_invite_active"]:
         raise InviteRevoked()
     if stored["submitted_at"] is None:
         raise RuntimeError(f"submission {submission_id} was neither written nor found")
     found = differences(spec, stored, values)
     if found:
-        visible = submitter is None or (submitter.name is not None
-                                        and stored["entered_by"] == submitter.name)
-        raise SubmissionConflict(submission_id, found, stored["submitted_at"], visible)
+        raise SubmissionConflict(submission_id, found, stored["submitted_at"], stored["entered_by"])
+    return stored
 
 
 def stored_row(conn, spec, table, submission_id, invite_id=None):

@@ -6,7 +6,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import MultiDict
 
-from collector import access, messages
+from collector import access, messages, references
 from collector.config import CSRF_TOKEN_HOURS
 from collector.conflicts import SubmissionConflict
 from collector.database import db
@@ -71,6 +71,7 @@ def submit(name):
     values, errors = validate_submission(spec, request.form)
     if errors:
         return render_form(spec, request.form, submission_id, errors=errors, status=422)
+    own = _owner_check(submission_id, submitter)
     try:
         saved = save_submission(db.engine, spec, table, submission_id, values, submitter)
     except InviteRevoked:
@@ -79,13 +80,17 @@ def submit(name):
     except SubmissionConflict as conflict:
         # Keep what was just typed in a form with a new reference: pressing
         # Submit there makes a separate entry, never a silent overwrite.
-        return render_form(spec, request.form, uuid.uuid4(), status=409, conflict=conflict)
+        return _conflict_page(spec, conflict, own(conflict.stored_by))
     except HeldForRecovery:
         page = render_template("held.html", spec=spec, submission_id=submission_id,
                                formdata=request.form)
         return page, 503, {"Retry-After": "30"}
     if saved.invite_revoked:  # saved without a name; the browser is signed out everywhere
         session.clear()
+    if not saved.inserted and not own(saved.stored_by):
+        # Same values under someone else's reference: confirming it would tell a
+        # stranger what is stored, so it is answered like any other conflict.
+        return _conflict_page(spec, SubmissionConflict(submission_id, []), False)
     return redirect(url_for(".saved", name=name, submission_id=submission_id), code=303)
 
 
@@ -123,6 +128,23 @@ def csrf_failed(error):
     return render_form(spec, request.form, _submission_id(request.form) or uuid.uuid4(), status=400,
                        notice=f"{reason}, so the entry was not saved yet. Your values are kept "
                               "below: check them and press Submit again.")
+
+
+def _owner_check(submission_id, submitter):
+    """Return own(stored_by): is the stored entry this browser's own?
+
+    Yes when the reference was issued to this browser (its signature), or the
+    signed-in RA's name is the one on the row. Only then does the server
+    confirm a duplicate or show stored values.
+    """
+    issued = references.issued_here(submission_id, request.form.get(references.SIGNATURE_FIELD))
+    return lambda stored_by: issued or (submitter.name is not None and stored_by == submitter.name)
+
+
+def _conflict_page(spec, conflict, detailed):
+    """409: the form with the values just sent under a new reference, and why."""
+    return render_form(spec, request.form, uuid.uuid4(), status=409, conflict=conflict,
+                       conflict_detailed=detailed)
 
 
 def _submission_id(formdata):

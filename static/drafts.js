@@ -13,6 +13,14 @@
   if (!form || !window.fetch || !window.FormData || !storageWorks()) return;
   var prefix = "collector:draft:" + form.getAttribute("data-draft-form") + ":";
   var idInput = form.querySelector('input[name="submission_id"]');
+  // The reference's signature proves it was issued to this browser (collector/references.py).
+  var sigInput = form.querySelector('input[name="submission_sig"]');
+  // Read the form's own attributes and controls, never form.action, form.elements
+  // or form.dataset: a field with such a name shadows them (a form's named controls
+  // override its properties).
+  var action = form.getAttribute("action");
+  function controls() { return form.querySelectorAll("input, select, textarea"); }
+  var sending = false;
   var status = document.getElementById("draft-status");
 
   function storageWorks() {
@@ -23,7 +31,7 @@
   function currentValues() {
     var values = {};
     new FormData(form).forEach(function (value, name) {
-      if (name === "csrf_token" || name === "submission_id") return;
+      if (name === "csrf_token" || name === "submission_id" || name === "submission_sig") return;
       (values[name] = values[name] || []).push(value);
     });
     return values;
@@ -32,12 +40,13 @@
   function keep() {
     try {
       localStorage.setItem(prefix + idInput.value,
-        JSON.stringify({ values: currentValues(), savedAt: new Date().toISOString() }));
+        JSON.stringify({ values: currentValues(), savedAt: new Date().toISOString(),
+                         sig: sigInput ? sigInput.value : "" }));
     } catch (error) { /* storage full: the server post is unaffected */ }
   }
 
   function fill(values) {
-    Array.prototype.forEach.call(form.elements, function (control) {
+    Array.prototype.forEach.call(controls(), function (control) {
       if (!control.name || control.type === "hidden" || control.type === "submit") return;
       var chosen = values[control.name] || [];
       if (control.type === "radio" || control.type === "checkbox") {
@@ -73,6 +82,7 @@
     box.hidden = false;
     box.querySelector("[data-restore]").addEventListener("click", function () {
       idInput.value = earlier.id;  // same reference: a retry can never make a second row
+      if (sigInput && earlier.draft.sig) sigInput.value = earlier.draft.sig;
       fill(earlier.draft.values);
       box.hidden = true;
       say("Your unsent entry is back. Check it and press Submit.");
@@ -84,7 +94,7 @@
   }
 
   function notSent(reason) {
-    delete form.dataset.sending;
+    sending = false;
     say("Not saved yet: " + reason + " Your entry is kept on this device. " +
         "Press Submit to try again; it will never be saved twice.");
   }
@@ -102,12 +112,12 @@
   form.addEventListener("submit", function (event) {
     if (event.defaultPrevented) return;  // inline_errors.js found a value to fix first
     event.preventDefault();
-    if (form.dataset.sending) return;
-    form.dataset.sending = "1";
+    if (sending) return;
+    sending = true;
     keep();
     var id = idInput.value;
     say("Sending…");
-    fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" })
+    fetch(action, { method: "POST", body: new FormData(form), credentials: "same-origin" })
       .then(function (response) {
         if (response.ok && response.redirected && response.url.indexOf("/saved/" + id) !== -1) {
           localStorage.removeItem(prefix + id);

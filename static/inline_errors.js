@@ -58,7 +58,8 @@
 
   form.addEventListener("submit", function (event) {
     var first = null;
-    Array.prototype.forEach.call(form.elements, function (control) {
+    // Not form.elements: a field named "elements" would shadow it.
+    Array.prototype.forEach.call(form.querySelectorAll("input, select, textarea"), function (control) {
       if (!control.willValidate || !control.closest(".field")) return;
       if (control.checkValidity()) {
         if (!(control.type === "radio" || control.type === "checkbox")) clearError(control);

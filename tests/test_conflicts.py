@@ -112,15 +112,125 @@ def test_a_revoked_invite_puts_no_name_on_public_rows_and_signs_out(public_app, 
         assert "invite_id" not in session and "ra_name" not in session
 
 
-def test_stored_values_are_shown_only_to_the_ra_who_entered_them(app, engine):
+def conflict_box(response):
+    return response.get_data(as_text=True).split('id="conflict"')[1].split("</div>")[0]
+
+
+def test_another_ra_with_the_reference_learns_nothing_about_the_entry(app, engine):
     alice, bob = app.test_client(), app.test_client()
     sign_in(alice, engine, "Alice Ng")
     sign_in(bob, engine, "Bob Li")
-    hidden = first_post(alice, notes=GREEK_NOTE)
-    # Bob learns the reference (a shared tablet's history) and posts other values.
+    hidden = first_post(alice, notes=GREEK_NOTE, site="mobile", smoker="true")
+    # Bob learns the reference (a shared tablet's history) and probes it with guesses.
     bobs = hidden_inputs(bob.get("/forms/intake").get_data(as_text=True))
-    data = {**valid_intake(notes="probe"), **bobs, "submission_id": hidden["submission_id"]}
-    response = bob.post("/forms/intake", data=data)
+    answers = set()
+    for guess in ({"site": "mobile"}, {"site": "north"}, {"smoker": "true"}, {"smoker": "false"},
+                  {"notes": GREEK_NOTE, "site": "mobile", "smoker": "true"}):   # the last is exact
+        data = {**valid_intake(**guess), **bobs, "submission_id": hidden["submission_id"]}
+        response = bob.post("/forms/intake", data=data)
+        assert response.status_code == 409                  # never 303: no confirmation
+        answers.add(conflict_box(response).replace(hidden["submission_id"], "REF"))
+    assert len(answers) == 1                                 # every guess gets the same answer
+    box = answers.pop()
+    assert "this browser did not make it" in box and "<table" not in box
+    assert "Mobile" not in box and "Clinic site" not in box and "ασθενής" not in box
+    assert len(intake_rows(engine)) == 1
+
+
+def test_the_ra_on_the_row_sees_the_details_from_another_device(app, engine):
+    phone, laptop = app.test_client(), app.test_client()
+    sign_in(phone, engine, "Alice Ng")
+    sign_in(laptop, engine, "Alice Ng")
+    hidden = first_post(phone, notes=GREEK_NOTE)
+    mine = hidden_inputs(laptop.get("/forms/intake").get_data(as_text=True))
+    data = {**valid_intake(notes="from the laptop"), **mine, "submission_id": hidden["submission_id"]}
+    response = laptop.post("/forms/intake", data=data)
+    assert response.status_code == 409 and "ασθενής" in conflict_box(response)
+
+
+def test_on_a_public_form_only_the_browser_given_the_reference_is_answered(public_app, engine):
+    author, stranger = public_app.test_client(), public_app.test_client()
+    hidden = hidden_inputs(author.get("/forms/feedback").get_data(as_text=True))
+    assert author.post("/forms/feedback", data={"comment": "Πρώτο", **hidden}).status_code == 303
+    # The author's double click and correction: the reference's signature says it is theirs.
+    assert author.post("/forms/feedback", data={"comment": "Πρώτο", **hidden}).status_code == 303
+    corrected = author.post("/forms/feedback", data={"comment": "Δεύτερο", **hidden})
+    assert corrected.status_code == 409 and "Πρώτο" in conflict_box(corrected)
+    # A stranger with the same reference (and their own CSRF token) learns nothing.
+    theirs = hidden_inputs(stranger.get("/forms/feedback").get_data(as_text=True))
+    for comment in ("Πρώτο", "guess"):
+        data = {"comment": comment, **theirs, "submission_id": hidden["submission_id"]}
+        probe = stranger.post("/forms/feedback", data=data)
+        assert probe.status_code == 409 and "this browser did not make it" in conflict_box(probe)
+        assert "Πρώτο" not in conflict_box(probe) and "<table" not in conflict_box(probe)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT comment FROM feedback")).scalars().all() == ["Πρώτο"]
+
+
+def test_a_revoked_invite_does_not_turn_a_public_duplicate_into_not_saved(public_app, engine):
+    client = public_app.test_client()
+    invite_id = sign_in(client, engine, "Bob Li")
+    hidden = hidden_inputs(client.get("/forms/feedback").get_data(as_text=True))
+    assert client.post("/forms/feedback", data={"comment": "Καλά", **hidden}).status_code == 303
+    revoke(engine, invite_id)                     # the answer was lost; then the PI revokes
+    again = client.post("/forms/feedback", data={"comment": "Καλά", **hidden})
+    assert again.status_code == 303               # it is saved, and it is said so
+    with client.session_transaction() as session:
+        assert "invite_id" not in session
+
+
+def test_a_revoked_invite_on_an_invite_form_never_claims_an_entry_was_not_saved(client, engine):
+    hidden = first_post(client)
+    revoke(engine, 1)
+    response = client.post("/forms/intake", data={**valid_intake(), **hidden})
     html = response.get_data(as_text=True)
-    assert response.status_code == 409 and "not shown: entered by someone else" in html
-    assert "ασθενής" not in html and "probe" in html
+    assert response.status_code == 403 and "nothing you sent from this page was saved just now" in html
+    assert "this entry was not saved" not in html
+
+
+@pytest.mark.parametrize("first, again", [
+    ({"conditions": ["asthma", "diabetes"]}, {"conditions": ["diabetes", "asthma"]}),
+    ({"visit_at": "2026-11-21T10:30"}, {"visit_at": "2026-11-21T10:30:00Z"}),
+])
+def test_the_same_entry_written_differently_is_not_a_conflict(client, engine, first, again):
+    hidden = first_post(client, **first)
+    assert client.post("/forms/intake", data={**valid_intake(**again), **hidden}).status_code == 303
+
+
+def test_differences_that_read_alike_are_shown_apart(client, engine):
+    hidden = first_post(client, visit_at="2026-11-21T10:30")
+    response = client.post("/forms/intake", data={**valid_intake(visit_at="2026-11-21T10:30:59"),
+                                                  **hidden})
+    assert response.status_code == 409
+    assert "2026-11-21 10:30+00:00" in conflict_box(response)
+    assert "2026-11-21 10:30:59+00:00" in conflict_box(response)
+
+
+def test_a_form_changed_after_the_first_send_still_confirms_the_same_entry(tmp_path, database_url,
+                                                                          engine):
+    path = tmp_path / "visit.toml"
+    path.write_text('title = "Visit"\naccess = "public"\n[[fields]]\nname = "n"\ntype = "integer"\n'
+                    '[[fields]]\nname = "code"\ntype = "integer"\n')
+    create_all(engine, make_app(database_url, FORMS_DIR=str(tmp_path)).extensions["collector"])
+    try:
+        client = make_app(database_url, FORMS_DIR=str(tmp_path)).test_client()
+        hidden = hidden_inputs(client.get("/forms/visit").get_data(as_text=True))
+        assert client.post("/forms/visit", data={"n": "2", "code": "7", **hidden}).status_code == 303
+        # Deployed meanwhile: n became decimal and code text (DRIFT: the columns stay as
+        # they are), and a multi_choice field was added (NULL in the saved row).
+        path.write_text(path.read_text().replace('"n"\ntype = "integer"', '"n"\ntype = "decimal"')
+                        .replace('"code"\ntype = "integer"', '"code"\ntype = "text"')
+                        + '[[fields]]\nname = "tags"\ntype = "multi_choice"\n'
+                          'choices = [{ value = "a", label = "A" }]\n')
+        app = make_app(database_url, FORMS_DIR=str(tmp_path))
+        create_all(engine, app.extensions["collector"])
+        with client.session_transaction() as session:
+            cookie_session = dict(session)
+        again = app.test_client()
+        with again.session_transaction() as session:
+            session.update(cookie_session)          # the same browser, after the deploy
+        response = again.post("/forms/visit", data={"n": "2", "code": "7", **hidden})
+        assert response.status_code == 303, conflict_box(response)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE visit CASCADE"))

@@ -43,7 +43,9 @@ def _date(raw, _timezone):
 
 def _datetime(raw, timezone):
     if isinstance(raw, datetime):
-        return raw if raw.tzinfo else raw.replace(tzinfo=timezone)
+        bound = raw if raw.tzinfo else raw.replace(tzinfo=timezone)
+        values.check_datetime_window(bound)  # a bound the form page could not show
+        return bound
     if not isinstance(raw, str):
         raise TypeError
     return values.parse_datetime(raw, timezone)

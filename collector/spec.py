@@ -62,11 +62,16 @@ class FormSpec:
 def load_form(path):
     """Read and check one form file; raise SpecError naming what is wrong."""
     path = Path(path)
-    raw_bytes = path.read_bytes()
+    try:
+        raw_bytes = path.read_bytes()
+    except OSError as error:  # a directory, a broken link, no permission
+        raise SpecError(path, None, f"cannot be read: {error.strerror or error}") from None
     try:
         document = tomllib.loads(raw_bytes.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise SpecError(path, None, f"not a valid TOML file: {error}") from None
+    except RecursionError:
+        raise SpecError(path, None, "not a valid form file: arrays or tables nested too deeply") from None
     checked = spec_checks.check_form(path, document)
     fields = tuple(
         Field(choices=tuple(Choice(**c) for c in f.pop("choices", ())), **f)

@@ -128,8 +128,9 @@ def _check_pattern(pattern, fail):
         raise fail("pattern must be a non-empty string")
     try:
         re.compile(pattern)
-    except re.error as error:
-        raise fail(f"pattern {pattern!r} is not a valid regular expression: {error}") from None
+    except (re.error, OverflowError, RecursionError) as error:  # also a{4294967296}, deep nesting
+        problem = error if isinstance(error, re.error) else "too large or nested too deeply"
+        raise fail(f"pattern {pattern[:100]!r} is not a valid regular expression: {problem}") from None
     return pattern
 
 

@@ -191,3 +191,31 @@ def test_a_database_refusal_in_create_all_is_one_line(tmp_path, database_url, en
     finally:
         with engine.begin() as conn:
             conn.execute(text("DROP TYPE blocked"))
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ('pattern = "a{4294967296}"', "is not a valid regular expression: too large or nested too deeply"),
+    ('pattern = "' + "(?:" * 2000 + "a" + ")" * 2000 + '"', "is not a valid regular expression"),
+    ('hint = "x"\n[[fields.nested]]\n', "is not a rule for a text field"),
+    ("min_length = 1\ndescription = " + "[" * 600 + "]" * 600, "nested too deeply"),
+])
+def test_check_never_prints_a_traceback_for_hostile_file_content(tmp_path, extra, expected):
+    (tmp_path / "visit.toml").write_text(f'title = "V"\n[[fields]]\nname = "a"\ntype = "text"\n{extra}\n')
+    result = run_manage("check", FORMS_DIR=str(tmp_path))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert expected in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("bound", ["min = 0001-01-01T00:00:00+14:00", "max = 9999-12-31T23:59:00-05:00"])
+def test_a_datetime_bound_the_page_could_not_show_is_refused(tmp_path, bound):
+    (tmp_path / "visit.toml").write_text(f'title = "V"\n[[fields]]\nname = "at"\ntype = "datetime"\n{bound}\n')
+    result = run_manage("check", FORMS_DIR=str(tmp_path))
+    assert result.returncode == 1 and "is not a valid datetime bound" in result.stderr, result.stderr
+
+
+def test_unreadable_form_files_are_one_line(tmp_path):
+    (tmp_path / "old.toml").mkdir()
+    (tmp_path / "gone.toml").symlink_to(tmp_path / "nowhere.toml")
+    result = run_manage("check", FORMS_DIR=str(tmp_path))
+    assert result.returncode == 1 and "cannot be read" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1

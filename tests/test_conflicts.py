@@ -10,6 +10,7 @@ from collector.migrate import create_all
 from tests.conftest import make_app
 from tests import helpers
 from tests.helpers import hidden_inputs, valid_intake
+from tests.test_invites import public_app  # noqa: F401  (the "feedback" public form)
 
 GREEK_NOTE = "Ο ασθενής ανέφερε πονοκέφαλο· 頭痛 🤕 \"quoted\" \\ back"
 
@@ -83,24 +84,13 @@ def test_a_revoked_invite_conflict_still_names_the_stored_entry(client, engine):
     assert len(intake_rows(engine)) == 1
 
 
-@pytest.fixture
-def public_app(tmp_path, database_url, engine):
-    (tmp_path / "feedback.toml").write_text(
-        'title = "Feedback"\naccess = "public"\n[[fields]]\nname = "comment"\ntype = "long_text"\n')
-    app = make_app(database_url, FORMS_DIR=str(tmp_path))
-    create_all(engine, app.extensions["collector"])
-    yield app
-    with engine.begin() as conn:
-        conn.execute(text("DROP TABLE feedback CASCADE"))
-
-
 def sign_in(client, engine, name):
     _id, token = create_invite(engine, name)
     assert helpers.sign_in(client, token).status_code == 303
     return _id
 
 
-def test_a_revoked_invite_puts_no_name_on_public_rows_and_signs_out(public_app, engine):
+def test_a_revoked_invite_puts_no_name_on_public_rows_and_signs_out(public_app, engine):  # noqa: F811
     client = public_app.test_client()
     invite_id = sign_in(client, engine, "Bob Li")
     revoke(engine, invite_id)
@@ -148,7 +138,7 @@ def test_the_ra_on_the_row_sees_the_details_from_another_device(app, engine):
     assert response.status_code == 409 and "ασθενής" in conflict_box(response)
 
 
-def test_on_a_public_form_only_the_browser_given_the_reference_is_answered(public_app, engine):
+def test_on_a_public_form_only_the_browser_given_the_reference_is_answered(public_app, engine):  # noqa: F811
     author, stranger = public_app.test_client(), public_app.test_client()
     hidden = hidden_inputs(author.get("/forms/feedback").get_data(as_text=True))
     assert author.post("/forms/feedback", data={"comment": "Πρώτο", **hidden}).status_code == 303
@@ -167,7 +157,7 @@ def test_on_a_public_form_only_the_browser_given_the_reference_is_answered(publi
         assert conn.execute(text("SELECT comment FROM feedback")).scalars().all() == ["Πρώτο"]
 
 
-def test_a_revoked_invite_does_not_turn_a_public_duplicate_into_not_saved(public_app, engine):
+def test_a_revoked_invite_does_not_turn_a_public_duplicate_into_not_saved(public_app, engine):  # noqa: F811
     client = public_app.test_client()
     invite_id = sign_in(client, engine, "Bob Li")
     hidden = hidden_inputs(client.get("/forms/feedback").get_data(as_text=True))

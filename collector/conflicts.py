@@ -27,6 +27,7 @@ class SubmissionConflict(Exception):
         super().__init__(f"submission {submission_id} is already stored with other values ({names})")
         self.submission_id, self.differences, self.stored_at = submission_id, differences, stored_at
         self.stored_by = stored_by  # the name on the stored row: whose entry it is
+        self.invite_revoked = False  # set by storage: the submitting browser's invite is revoked
 
 
 def differences(spec, stored, sent):

@@ -44,5 +44,17 @@ def render_form(spec, formdata, submission_id, errors=None, notice=None, status=
     html = render_template("form.html", spec=spec, fields=views, submission_id=submission_id,
                            errors=errors, notice=notice, conflict=conflict,
                            conflict_detailed=conflict_detailed, shown=shown,
-                           reference_signature=references.signature)
+                           submission_sig=_signature(formdata, submission_id))
     return html, status
+
+
+def _signature(formdata, submission_id):
+    """Sign a reference minted for this page; pass a posted one's proof back only if valid.
+
+    Signing whatever reference a post carries (a 422 or a CSRF page shows it
+    again) would hand any browser a valid proof for someone else's reference.
+    """
+    if formdata.get("submission_id") == str(submission_id):
+        given = formdata.get(references.SIGNATURE_FIELD)
+        return given if references.issued_here(submission_id, given) else ""
+    return references.signature(submission_id)

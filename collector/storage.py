@@ -111,7 +111,9 @@ def _refuse_other_values(conn, spec, table, submission_id, values, submitter=Non
         raise RuntimeError(f"submission {submission_id} was neither written nor found")
     found = differences(spec, stored, values)
     if found:
-        raise SubmissionConflict(submission_id, found, stored["submitted_at"], stored["entered_by"])
+        conflict = SubmissionConflict(submission_id, found, stored["submitted_at"], stored["entered_by"])
+        conflict.invite_revoked = invite_id is not None and not stored["_invite_active"]
+        raise conflict
     return stored
 
 

@@ -64,11 +64,14 @@ def submit(name):
     spec, table = form_or_404(name)
     submitter = access.submitter(spec)  # before anything of the form is shown back
     submission_id = _submission_id(request.form)
+    values, errors = validate_submission(spec, request.form)
+    if submission_id is None or errors:
+        # The form is shown again: re-read the invite first, as opening it does.
+        access.check_can_open(spec)
     if submission_id is None:
         return render_form(spec, request.form, uuid.uuid4(), status=400,
                            notice="This entry had no valid reference, so a new one was made. "
                                   "Check the values below and submit again.")
-    values, errors = validate_submission(spec, request.form)
     if errors:
         return render_form(spec, request.form, submission_id, errors=errors, status=422)
     own = _owner_check(submission_id, submitter)
@@ -80,14 +83,16 @@ def submit(name):
     except SubmissionConflict as conflict:
         # Keep what was just typed in a form with a new reference: pressing
         # Submit there makes a separate entry, never a silent overwrite.
-        return _conflict_page(spec, conflict, own(conflict.stored_by))
+        if conflict.invite_revoked:
+            session.clear()
+        return _conflict_page(spec, conflict, own(conflict.stored_by, conflict.invite_revoked))
     except HeldForRecovery:
         page = render_template("held.html", spec=spec, submission_id=submission_id,
                                formdata=request.form)
         return page, 503, {"Retry-After": "30"}
     if saved.invite_revoked:  # saved without a name; the browser is signed out everywhere
         session.clear()
-    if not saved.inserted and not own(saved.stored_by):
+    if not saved.inserted and not own(saved.stored_by, saved.invite_revoked):
         # Same values under someone else's reference: confirming it would tell a
         # stranger what is stored, so it is answered like any other conflict.
         return _conflict_page(spec, SubmissionConflict(submission_id, []), False)
@@ -96,8 +101,13 @@ def submit(name):
 
 @bp.get("/forms/<name>/saved/<uuid:submission_id>")
 def saved(name, submission_id):
-    """Confirm a saved row, only if it really is in the database."""
+    """Confirm a saved row, only if it really is in the database.
+
+    On invite-only forms only a browser with an active invite is told whether
+    a reference is saved (and when); it says nothing of the entry's values.
+    """
     spec, table = form_or_404(name)
+    access.check_can_open(spec)
     saved_at = find_saved(db.engine, table, submission_id)
     if saved_at is None:
         return render_template("message.html", title="Not found",
@@ -134,11 +144,14 @@ def _owner_check(submission_id, submitter):
     """Return own(stored_by): is the stored entry this browser's own?
 
     Yes when the reference was issued to this browser (its signature), or the
-    signed-in RA's name is the one on the row. Only then does the server
-    confirm a duplicate or show stored values.
+    signed-in RA's name is the one on the row and their invite is still
+    active (a revoked phone must not read entries, not even under a new
+    invite of the same name). Only then does the server confirm a duplicate
+    or show stored values.
     """
     issued = references.issued_here(submission_id, request.form.get(references.SIGNATURE_FIELD))
-    return lambda stored_by: issued or (submitter.name is not None and stored_by == submitter.name)
+    return lambda stored_by, revoked: issued or (
+        submitter.name is not None and not revoked and stored_by == submitter.name)
 
 
 def _conflict_page(spec, conflict, detailed):

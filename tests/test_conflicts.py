@@ -224,3 +224,50 @@ def test_a_form_changed_after_the_first_send_still_confirms_the_same_entry(tmp_p
     finally:
         with engine.begin() as conn:
             conn.execute(text("DROP TABLE visit CASCADE"))
+
+
+def test_a_page_shown_again_never_signs_someone_elses_reference(app, engine):
+    alice, bob = app.test_client(), app.test_client()
+    sign_in(alice, engine, "Alice Ng")
+    sign_in(bob, engine, "Bob Li")
+    hidden = first_post(alice, notes=GREEK_NOTE)
+    bobs = hidden_inputs(bob.get("/forms/intake").get_data(as_text=True))
+    stolen = {**bobs, "submission_id": hidden["submission_id"]}
+    # A bad value makes the server show the form again with the posted reference ...
+    again = bob.post("/forms/intake", data={**valid_intake(age_years="999"), **stolen})
+    assert again.status_code == 422
+    laundered = hidden_inputs(again.get_data(as_text=True))
+    assert laundered["submission_id"] == hidden["submission_id"] and laundered["submission_sig"] == ""
+    # ... and re-posting what it gave back still reveals nothing.
+    probe = bob.post("/forms/intake", data={**valid_intake(notes="probe"), **laundered})
+    assert probe.status_code == 409 and "ασθενής" not in probe.get_data(as_text=True)
+    # The RA's own 422 keeps the proof: her corrected resubmission is confirmed.
+    mine = alice.post("/forms/intake", data={**valid_intake(notes=GREEK_NOTE, age_years="999"), **hidden})
+    kept = hidden_inputs(mine.get_data(as_text=True))
+    assert kept["submission_sig"] == hidden["submission_sig"]
+
+
+def test_a_revoked_phone_reads_nothing_even_under_a_new_invite_of_the_same_name(public_app, engine):  # noqa: F811
+    phone, laptop = public_app.test_client(), public_app.test_client()
+    old_invite = sign_in(phone, engine, "Alice Ng")
+    revoke(engine, old_invite)                 # the phone is lost; the PI re-invites Alice
+    sign_in(laptop, engine, "Alice Ng")
+    hidden = hidden_inputs(laptop.get("/forms/feedback").get_data(as_text=True))
+    assert laptop.post("/forms/feedback", data={"comment": "Απόρρητο", **hidden}).status_code == 303
+    phones = hidden_inputs(phone.get("/forms/feedback").get_data(as_text=True))
+    probe = phone.post("/forms/feedback", data={"comment": "guess", **phones,
+                                                "submission_id": hidden["submission_id"]})
+    assert probe.status_code == 409 and "Απόρρητο" not in probe.get_data(as_text=True)
+    with phone.session_transaction() as session:
+        assert "invite_id" not in session
+
+
+def test_a_revoked_browser_gets_no_form_back_from_a_bad_submit_or_the_saved_page(client, engine):
+    hidden = first_post(client)
+    revoke(engine, 1)
+    for data in ({**valid_intake(age_years="999"), **hidden},
+                 {**valid_intake(), **hidden, "submission_id": "nope"}):
+        response = client.post("/forms/intake", data=data)
+        assert response.status_code == 403 and "Participant ID" not in response.get_data(as_text=True)
+    saved = client.get(f"/forms/intake/saved/{hidden['submission_id']}")
+    assert saved.status_code == 403 and "is saved" not in saved.get_data(as_text=True)

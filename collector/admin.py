@@ -30,10 +30,15 @@ def require_admin():
         return render_template("admin/login.html"), 401
 
 
-@bp.after_request
+@bp.after_app_request
 def no_store(response):
-    """Keep every /admin answer (rows, counts, the login page) out of caches."""
-    response.headers["Cache-Control"] = "no-store"
+    """Keep every /admin answer (rows, counts, the login page) out of caches.
+
+    App-wide and by path: answers no /admin route produced (a 404, 405 or
+    308 from routing) carry no blueprint, and must not be cached either.
+    """
+    if request.path == bp.url_prefix or request.path.startswith(bp.url_prefix + "/"):
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 

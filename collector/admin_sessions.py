@@ -30,6 +30,11 @@ def start():
     """Open a session for this browser and put its id in the session cookie."""
     session_id = secrets.token_urlsafe(32)
     with db.engine.begin() as conn:
+        # Sessions opened under an older password end for good now, so that
+        # changing the password back later cannot bring them back.
+        conn.execute(update(sessions).where(sessions.c.ended_at.is_(None),
+                                            sessions.c.password_fingerprint != password_fingerprint())
+                     .values(ended_at=func.now()))
         conn.execute(sessions.insert().values(id_hash=_hash(session_id),
                                               password_fingerprint=password_fingerprint()))
     session[COOKIE_KEY] = session_id
@@ -56,11 +61,17 @@ def end():
 
 def _row_exists(session_id):
     young = sessions.c.created_at > func.now() - func.make_interval(0, 0, 0, 0, SESSION_HOURS)
-    query = select(sessions.c.id_hash).where(
-        sessions.c.id_hash == _hash(session_id), sessions.c.ended_at.is_(None), young,
-        sessions.c.password_fingerprint == password_fingerprint())
+    mine = sessions.c.id_hash == _hash(session_id)
+    query = select(sessions.c.password_fingerprint).where(mine, sessions.c.ended_at.is_(None), young)
     with db.engine.connect() as conn:
-        return conn.execute(query).first() is not None
+        fingerprint = conn.execute(query).scalar()
+    if fingerprint is None:
+        return False
+    if fingerprint != password_fingerprint():  # opened under another password: end it for good
+        with db.engine.begin() as conn:
+            conn.execute(update(sessions).where(mine).values(ended_at=func.now()))
+        return False
+    return True
 
 
 def _hash(session_id):

@@ -55,6 +55,17 @@ def test_a_new_admin_password_ends_every_session(admin_app, database_url):
     assert newcomer.get("/admin/").status_code == 200
 
 
+def test_changing_the_password_back_does_not_revive_old_sessions(admin_app, database_url):
+    pi, thief = signed_in_pair(admin_app)
+    changed = make_app(database_url, ADMIN_PASSWORD=PASSWORD + "!")
+    newcomer = changed.test_client()
+    assert login(newcomer, PASSWORD + "!").status_code == 303      # PI signs in under the new one
+    back = make_app(database_url, ADMIN_PASSWORD=PASSWORD)        # ... and later changes it back
+    moved = back.test_client()
+    moved.set_cookie("session", thief.get_cookie("session").value)
+    assert moved.get("/admin/").status_code == 401
+
+
 def test_a_session_ends_by_itself_after_a_working_day(admin_app, engine):
     pi, _thief = signed_in_pair(admin_app)
     with engine.begin() as conn:
@@ -89,6 +100,9 @@ def test_every_admin_answer_says_no_store(admin_app):
                 client.get("/admin/forms/intake?before=abc"), client.get("/admin/forms/nope"),
                 client.get("/admin/forms/intake/export.csv"),
                 client.post("/admin/logout", data={"csrf_token": csrf_of(client)})]
-    assert [a.status_code for a in answers] == [401, 401, 401, 200, 200, 200, 404, 200, 303]
+    # Answers no /admin route produced: routing's redirect, 404 and 405.
+    answers += [client.get("/admin"), client.get("/admin/no/such/page"), client.get("/admin/login")]
+    assert [a.status_code for a in answers] == [401, 401, 401, 200, 200, 200, 404, 200, 303,
+                                                308, 404, 405]
     assert all(a.headers.get("Cache-Control") == "no-store" for a in answers), \
         [(a.request.path, a.headers.get("Cache-Control")) for a in answers]

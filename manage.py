@@ -171,6 +171,9 @@ def list_invites_command():
         click.echo('No invites yet. Create one with: python manage.py invite "Alice Ng"')
     for row in rows:
         state = f"revoked {row['revoked_at']:%Y-%m-%d %H:%M}" if row["revoked_at"] else "active"
+        if row["code_exposed_at"] and not row["revoked_at"]:
+            state += (f", but its code was seen in a web address {row['code_exposed_at']:%Y-%m-%d %H:%M} "
+                      "and signs in no new device: send a new invite")
         click.echo(f"#{row['id']:<5} {row['name']:<30} created {row['created_at']:%Y-%m-%d %H:%M}  {state}")
 
 

@@ -23,11 +23,23 @@ def signed_in_name():
     return session.get("ra_name")
 
 
-def sign_in(pasted):
-    """Sign this browser in with an invite code (or a pasted link); return the name, or None."""
-    found = invites.active_invite(db.engine, invites.code_from_input(pasted))
-    if found is None:
-        return None
+def find_invite(pasted):
+    """Return (id, name) of the active invite whose code (or pasted link) this is, or None."""
+    return invites.active_invite(db.engine, invites.code_from_input(pasted))
+
+
+def switch_needs_consent(found):
+    """Return the name this browser is signed in as when `found` would replace it, else None.
+
+    Another site can open /invite#<its own code> in a popup; without this the
+    RA's entries would silently carry someone else's name from then on.
+    """
+    current = active_name()
+    return current if current is not None and session.get("invite_id") != found.id else None
+
+
+def sign_in(found):
+    """Sign this browser in with invite `found` (from find_invite); return its name."""
     session.clear()  # a new identity gets a new session (and a new CSRF token)
     session.permanent = True
     session["invite_id"], session["ra_name"] = found.id, found.name

@@ -10,14 +10,20 @@ from datetime import datetime, timezone
 
 from gunicorn.glogging import Logger
 
-# Old invite links carried the token in the path (/invite/<token>); such links
-# still get opened, and their tokens must not reach the logs.
-_INVITE_PATH = re.compile(r"/invite/.*", re.IGNORECASE | re.DOTALL)
+# Old invite links carried the token in the path (/invite/<token>), and an app
+# may encode a link's '#' (/invite%23<token>, decoded to /invite#<token>): such
+# paths still get opened, and their tokens must not reach our logs.
+_INVITE_PATH = re.compile(r"^(/+invite)(.+)$", re.IGNORECASE | re.DOTALL)
 
 
 def redact_path(path):
-    """Return `path` with anything after /invite/ replaced, so no token is logged."""
-    return _INVITE_PATH.sub("/invite/[redacted]", path) if path else path
+    """Return `path` with anything after /invite replaced, so no token is logged."""
+    if not path:
+        return path
+    match = _INVITE_PATH.match(path)
+    if not match:
+        return path
+    return match.group(1) + ("/" if match.group(2).startswith("/") else "") + "[redacted]"
 
 
 class JsonAccessLogger(Logger):

@@ -9,6 +9,7 @@ invite, so a revoke takes effect at once.
 """
 
 import hashlib
+import re
 import secrets
 
 from sqlalchemy import func, select, update
@@ -26,9 +27,36 @@ def token_hash(token):
     return hashlib.sha256(TOKEN_HASH_PREFIX + token.encode()).hexdigest()
 
 
+# What secrets.token_urlsafe(32) makes: 43 URL-safe characters.
+CODE = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
 def code_from_input(text):
-    """Return the token in what an RA pasted: the bare code or the whole link."""
-    return text.rsplit("#", 1)[-1].strip()
+    """Return the token in what an RA pasted: the bare code, the whole link, or the
+    whole line `manage.py invite` printed ("Invite code: …", <…>, a full stop)."""
+    found = CODE.findall(text.rsplit("#", 1)[-1]) or CODE.findall(text)
+    return found[-1] if found else text.strip()
+
+
+def codes_in(text):
+    """Return every string in `text` shaped like an invite code."""
+    return CODE.findall(text)
+
+
+def mark_exposed(engine, codes):
+    """Stop the invites with these codes from signing in new browsers; return their ids.
+
+    Called when a code shows up in a request path: Heroku's router has logged
+    it, so anyone who reads the logs could use it. Browsers already signed in
+    with it keep working.
+    """
+    if not codes:
+        return []
+    with engine.begin() as conn:
+        return conn.execute(update(invites).where(
+            invites.c.token_hash.in_([token_hash(code) for code in codes]),
+            invites.c.code_exposed_at.is_(None)).values(code_exposed_at=func.now())
+            .returning(invites.c.id)).scalars().all()
 
 
 def create_invite(engine, name):
@@ -44,8 +72,12 @@ def create_invite(engine, name):
 
 
 def active_invite(engine, token):
-    """Return (id, name) of the unrevoked invite with this token, else None."""
+    """Return (id, name) of the unrevoked invite with this token, else None.
+
+    A code that was ever seen in a request path signs in no new browser.
+    """
     query = select(invites.c.id, invites.c.name).where(invites.c.revoked_at.is_(None),
+                                                       invites.c.code_exposed_at.is_(None),
                                                        invites.c.token_hash == token_hash(token))
     with engine.connect() as conn:
         return conn.execute(query).first()

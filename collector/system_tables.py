@@ -15,6 +15,9 @@ invites = Table(
            comment="SHA-256 of the invite token; the token itself is never stored."),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("revoked_at", DateTime(timezone=True), comment="Set by manage.py revoke."),
+    Column("code_exposed_at", DateTime(timezone=True),
+           comment="When the code was seen in a request path (so in the router's log): from then "
+                   "on it signs in no new browser; send a new invite."),
     comment="RA invite links (collector's own table).",
 )
 
@@ -48,13 +51,17 @@ admin_sessions = Table(
 def ensure_system_tables(connectable):
     """Create the collector's own tables where missing (an engine or a connection)."""
     system_metadata.create_all(connectable)
-    # Tables made before the known-device limit lack this column; create_all adds none.
+    # Tables made by older versions lack these columns; create_all adds none.
     # Look first: ALTER TABLE would lock the table even when there is nothing to do.
     with _transaction(connectable) as conn:
-        columns = {column["name"] for column in inspect(conn).get_columns("admin_login_failures")}
-        if "device" not in columns:
-            conn.execute(text("ALTER TABLE admin_login_failures "
-                              "ADD COLUMN IF NOT EXISTS device text"))
+        for table, column, sql_type in ADDED_COLUMNS:
+            if column not in {c["name"] for c in inspect(conn).get_columns(table)}:
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {sql_type}"))
+
+
+# (table, column, type) added after the table first shipped.
+ADDED_COLUMNS = (("admin_login_failures", "device", "text"),
+                 ("invites", "code_exposed_at", "timestamptz"))
 
 
 def _transaction(connectable):

@@ -4,9 +4,10 @@ import uuid
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 
-from collector import access, messages, references
+from collector import access, invites, messages, references
 from collector.config import CSRF_TOKEN_HOURS
 from collector.conflicts import SubmissionConflict
 from collector.database import db
@@ -30,23 +31,45 @@ def index():
 @bp.get("/invite")
 def invite():
     """Show the invite page; static/invite.js posts the code from the link's #fragment."""
-    return render_template("invite.html")
+    return render_template("invite.html", signed_in_as=access.active_name())
 
 
 @bp.post("/invite")
 def invite_sign_in():
-    """Sign this browser in with the invite code in the body (never in a URL, so never logged)."""
-    if access.sign_in(request.form.get("code", "")) is None:
+    """Sign this browser in with the invite code in the body (never in a URL, so never logged).
+
+    A browser signed in as someone else switches only when the RA confirms it.
+    """
+    found = access.find_invite(request.form.get("code", ""))
+    if found is None:
         return render_template("invite.html", error="This invite code is not valid. Check that "
                                "you pasted all of it, or ask your PI for a new link."), 403
+    current = access.switch_needs_consent(found)
+    if current is not None and request.form.get("replace") != "1":
+        return render_template("invite.html", signed_in_as=current, switching_to=found.name,
+                               code=request.form.get("code", "")), 409
+    access.sign_in(found)
     return redirect(url_for(".index"), code=303)
 
 
-@bp.get("/invite/<path:_old_token>")
-def old_invite_link(_old_token):
-    """Refuse the old /invite/<token> links: their tokens were written to the logs."""
+@bp.before_app_request
+def refuse_codes_in_paths():
+    """Answer 410 to /invite/<code>, /invite%23<code>, /invite;<code> …, and switch the code off.
+
+    A code in the path is in Heroku's router log (old links, or an app that
+    encoded the '#'); it must sign no one in from then on.
+    """
+    path = request.path
+    if path == "/invite" or not path.startswith("/invite"):
+        return None
+    try:
+        invites.mark_exposed(db.engine, invites.codes_in(path))
+    except SQLAlchemyError:
+        pass  # the database is down: the code signs no one in now either
     return render_template("message.html", title="This invite link no longer works",
-                           message="Links of this older kind no longer sign anyone in. Ask your "
+                           message="This link carries its code where the server's logs can see "
+                                   "it (an older kind of link, or an app changed the '#' in it), "
+                                   "so it signs no one in and has been switched off. Ask your "
                                    "PI for a new invite link."), 410
 
 

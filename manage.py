@@ -40,14 +40,25 @@ def create_all_command():
     """Create missing tables and columns from forms/*.toml; report drift.
 
     Safe to run any number of times: it never drops or retypes a column.
-    Heroku runs it in the release phase (see Procfile).
+    Exits 1 when a field's type differs from its column's (the release stops
+    there). Heroku runs it in the release phase (see Procfile).
     """
     with app_on_database() as app:
         changes = create_all(db.engine, app.extensions["collector"])
-    for change in changes:
-        click.echo(str(change))
+    report_changes(changes)
     if not changes:
         click.echo("All tables match the form files.")
+
+
+def report_changes(changes):
+    """Print what create_all did or needs; stop (exit 1) when a column's type is not the form's."""
+    for change in changes:
+        click.echo(str(change))
+    if any(change.blocking for change in changes):
+        raise click.ClickException(
+            "a field's type differs from its column's (DRIFT above): the database would cast new "
+            "entries (1.5 into an integer column is stored as 2), so this stops here. Convert the "
+            "column with the SQL above after checking the data, or give the field its old type back.")
 
 
 @cli.command()
@@ -66,8 +77,7 @@ def dev(host, port):
     signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
 
     with app_on_database(announce=True) as app:
-        for change in create_all(db.engine, app.extensions["collector"]):
-            click.echo(str(change))
+        report_changes(create_all(db.engine, app.extensions["collector"]))
         for spec in app.extensions["collector"].specs.values():
             needs = '  (invite only: python manage.py invite "Your Name")' if spec.access == "invite" else ""
             click.echo(f"Form {spec.name}: http://{host}:{port}/forms/{spec.name}{needs}")

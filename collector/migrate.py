@@ -30,6 +30,9 @@ class Change:
     message: str
     sql: str = ""
     drift: bool = False
+    # A column whose type is not the form's: new entries would be cast by the
+    # database (1.5 into an integer column is stored as 2), so it must stop a release.
+    blocking: bool = False
 
     def __str__(self):
         prefix = "DRIFT " if self.drift else ""
@@ -105,7 +108,7 @@ def _compare_column(conn, table, column, reflected):
         changes.append(Change(table, f"column {column.name} is {actual} in the database but "
                                      f"{wanted} in the form file; to convert it, check the data, then run",
                               f"ALTER TABLE {table} ALTER COLUMN {column.name} TYPE {wanted} "
-                              f"USING {column.name}::{wanted};", drift=True))
+                              f"USING {column.name}::{wanted};", drift=True, blocking=True))
     if column.nullable and not reflected["nullable"]:
         conn.execute(text(f"ALTER TABLE {table} ALTER COLUMN {column.name} DROP NOT NULL"))
         changes.append(Change(table, f"column {column.name} is optional now (dropped NOT NULL)"))

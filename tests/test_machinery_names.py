@@ -171,9 +171,11 @@ def test_a_retyped_field_is_drift_not_a_traceback(tmp_path, database_url, engine
         assert run_manage("create_all", FORMS_DIR=str(tmp_path), DATABASE_URL=database_url).returncode == 0
         path.write_text('title = "R"\n[[fields]]\nname = "age"\ntype = "integer"\nmin = 16\n')
         result = run_manage("create_all", FORMS_DIR=str(tmp_path), DATABASE_URL=database_url)
-        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr, result.stderr
         assert "DRIFT column age is TEXT in the database but INTEGER" in result.stdout
         assert "DRIFT rules of field age not applied" in result.stdout
+        # The release stops: the text column would take anything the new rules refuse.
+        assert result.returncode == 1 and "a field's type differs from its column's" in result.stderr
     finally:
         with engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS retyped CASCADE"))
@@ -219,3 +221,19 @@ def test_unreadable_form_files_are_one_line(tmp_path):
     result = run_manage("check", FORMS_DIR=str(tmp_path))
     assert result.returncode == 1 and "cannot be read" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_field_retyped_to_decimal_stops_the_release_before_anything_is_rounded(tmp_path, database_url,
+                                                                                engine):
+    path = tmp_path / "dose.toml"
+    path.write_text('title = "D"\n[[fields]]\nname = "mg"\ntype = "integer"\n')
+    try:
+        assert run_manage("create_all", FORMS_DIR=str(tmp_path), DATABASE_URL=database_url).returncode == 0
+        path.write_text('title = "D"\n[[fields]]\nname = "mg"\ntype = "decimal"\n')
+        result = run_manage("create_all", FORMS_DIR=str(tmp_path), DATABASE_URL=database_url)
+        assert result.returncode == 1, result.stdout
+        assert "ALTER TABLE dose ALTER COLUMN mg TYPE NUMERIC USING mg::NUMERIC;" in result.stdout
+        assert "1.5 into an integer column is stored as 2" in result.stderr
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS dose CASCADE"))

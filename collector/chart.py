@@ -13,6 +13,7 @@ DAYS = 30
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 220, 36, 28, 10
 SERIES_CLASSES = 8  # colours in collector.css: .series-0 … .series-7
 NO_INVITE = "(no invite)"
+OTHERS = "Everyone else"
 
 
 @dataclass(frozen=True)
@@ -47,11 +48,31 @@ def daily_counts(conn, table, timezone, today):
     return [tuple(row) for row in conn.execute(query)]
 
 
+def _fold_the_rest(counts):
+    """Keep the RAs with most entries (one colour each); add up everyone else per day.
+
+    A study with thousands of RAs (or a public form with many names) would
+    otherwise draw a bar and a table row per RA per day: megabytes of page.
+    """
+    totals = {}
+    for _day, name, n in counts:
+        totals[name] = totals.get(name, 0) + n
+    if len(totals) <= SERIES_CLASSES:
+        return counts
+    kept = set(sorted(totals, key=lambda name: (-totals[name], name))[:SERIES_CLASSES - 1])
+    others = f"{OTHERS} ({len(totals) - len(kept)} more)"
+    folded = {}
+    for day, name, n in counts:
+        key = (day, name if name in kept else others)
+        folded[key] = folded.get(key, 0) + n
+    return sorted((day, name, n) for (day, name), n in folded.items())
+
+
 def build_chart(counts, today):
     """Lay out stacked bars, one per day, one colour per RA."""
     days = [today - timedelta(days=n) for n in range(DAYS - 1, -1, -1)]
-    counts = [(day, name, n) for day, name, n in counts if day in days]  # only this window
-    people = sorted({name for _day, name, _n in counts})
+    counts = _fold_the_rest([(day, name, n) for day, name, n in counts if day in days])
+    people = sorted({name for _day, name, _n in counts}, key=lambda name: (name.startswith(OTHERS), name))
     series = {name: i % SERIES_CLASSES for i, name in enumerate(people)}
     totals = {d: sum(n for day, _name, n in counts if day == d) for d in days}
     peak = max(max(totals.values(), default=0), 1)

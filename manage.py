@@ -211,9 +211,11 @@ def revoke(invite_id):
 def export(form, output, excel_safe):
     """Write every row of FORM as CSV (with a header), streamed by PostgreSQL's COPY.
 
-    Progress goes to stderr. A file is written as FILE.partial and renamed when
-    complete, so a failed export never leaves a file that looks finished; a
-    symlink is followed, a device or named pipe is written in place.
+    Progress goes to stderr. A file is written as a new FILE.XXXXXXXX.partial
+    and renamed when complete, so a failed export never leaves a file that
+    looks finished; an old file's permissions are kept, a new file is 0600. A
+    symlink is followed; a device, named pipe, /dev/stdout or /dev/fd/N is
+    written in place (so `-o /dev/stdout >> all.csv` appends).
     """
     import time
 

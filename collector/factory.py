@@ -43,11 +43,13 @@ def create_app(overrides=None, environ=None):
     app.add_template_filter(readback.local_time)
     logs.configure_logging(app)
     # Order matters: a request id first (every answer carries it), then the HTTPS
-    # redirect (a plain-HTTP POST on Heroku is redirected, not refused), then CSRF.
+    # redirect (a plain-HTTP POST on Heroku is redirected, not refused), then the
+    # cross-origin refusal, then CSRF: a post from another site must get the plain
+    # refusal, never CSRF's "values kept" form with a fresh token and cookie.
     app.before_request(logs.assign_request_id)
     app.before_request(security.redirect_to_https)
-    csrf.init_app(app)
     app.before_request(security.refuse_cross_origin)
+    csrf.init_app(app)
     app.before_request(security.refuse_huge_forms)
     app.after_request(logs.return_request_id)
     app.after_request(security.add_security_headers)

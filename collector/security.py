@@ -24,7 +24,7 @@ def redirect_to_https():
 
 
 def refuse_cross_origin():
-    """Refuse a POST whose Origin or Referer names another site (before_request, after CSRF).
+    """Refuse a POST whose Origin or Referer names another site (before_request, before CSRF).
 
     Stands in for Flask-WTF's WTF_CSRF_SSL_STRICT, which needs a Referer: a
     browser that sends none (or Origin: null) is let through, since the CSRF

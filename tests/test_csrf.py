@@ -7,6 +7,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import text
 
 from collector.invites import create_invite
+from collector.migrate import create_all
 from tests.conftest import make_app
 from tests.helpers import hidden_inputs, sign_in, valid_intake
 
@@ -115,3 +116,62 @@ def test_admin_login_without_a_cookie_says_so(app, database_url):
     answer = admin.post("/admin/login", data={"password": "pw", "csrf_token": token}, headers=HTTPS)
     assert answer.status_code == 400
     assert "did not send this site&#39;s cookie" in answer.get_data(as_text=True)
+
+
+SURVEY = """title = "Ψηφοφορία 投票 🗳"
+access = "public"
+[[fields]]
+name = "comment"
+label = "Σχόλιο 评论"
+type = "long_text"
+required = true
+"""
+EVIL = 'Ωμέγα 李 🧪 \\ "quoted" \'single\' <b>' + "ž" * 1900
+ATTACKER_ID = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"
+CROSS_SITE = [
+    {"Origin": "https://evil.example", "Referer": "https://evil.example/x"},
+    {"Origin": "https://evil.example"},
+    {"Referer": "https://localhost.evil.example/forms/intake"},
+]
+
+
+@pytest.fixture
+def survey(tmp_path, database_url, engine):
+    """A public form (no invite needed), served as Heroku's router serves it."""
+    (tmp_path / "survey.toml").write_text(SURVEY, encoding="utf-8")
+    app = make_app(database_url, FORMS_DIR=str(tmp_path), DYNO="web.1")
+    create_all(engine, app.extensions["collector"])
+    yield app
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE survey CASCADE"))
+
+
+def assert_plain_refusal(answer):
+    """The cross-site refusal: no values, no reference, no form, no token, no cookie."""
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 400, html
+    assert "sent from a page on another site" in html and "nothing was saved" in html
+    assert "Your values are kept" not in html and "Ωμέγα" not in html and "ž" not in html
+    assert ATTACKER_ID not in html and "<form" not in html and "csrf_token" not in html
+    assert answer.headers.getlist("Set-Cookie") == []
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE)
+def test_cross_site_post_to_a_public_form_gets_no_values_token_or_cookie(survey, engine, headers):
+    # What a browser sends for another site's top-level form POST: SameSite=Lax
+    # withholds the cookie, the attacker has no token.
+    answer = survey.test_client().post("/forms/survey", headers={**HTTPS, **headers},
+                                       data={"comment": EVIL, "submission_id": ATTACKER_ID})
+    assert_plain_refusal(answer)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM survey")).scalar() == 0
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE)
+@pytest.mark.parametrize("cookie", ["withheld", "sent"])
+def test_cross_site_post_to_the_invite_form_gets_no_values_token_or_cookie(heroku, engine, headers,
+                                                                           cookie):
+    client = heroku if cookie == "sent" else heroku.application.test_client()
+    answer = post(client, {**VALUES, "notes": EVIL, "submission_id": ATTACKER_ID}, **headers)
+    assert_plain_refusal(answer)
+    assert rows(engine) == []

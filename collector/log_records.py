@@ -23,7 +23,7 @@ MARKER = re.compile(r'\{\s*"event"\s*:\s*"submission_failed(?:_part)?"')
 # The event anywhere: a hand-edited record whose first key is not "event", or a broken one.
 LOOSE_MARKER = re.compile(r'"event"\s*:\s*"submission_failed(?:_part)?"')
 # A record inside a JSON string, as a drain's JSON export stores each log line.
-ESCAPED_MARKER = re.compile(r'\{\s*\\"event\\"\s*:\s*\\"submission_failed(?:_part)?\\"')
+ESCAPED_MARKER = re.compile(r'\\"event\\"\s*:\s*\\"submission_failed(?:_part)?\\"')
 # Objects tried per line around events that start no object: bounds a hostile line's cost.
 MAX_TRIES = 1000
 
@@ -64,8 +64,7 @@ def scan_line(number, text):
             position = end
             yield item
     yield from _unmarked(number, text, spans, broken)
-    if not spans and not broken and ESCAPED_MARKER.search(text):
-        yield from _escaped(number, text, broken)
+    yield from _escaped(number, text, spans, broken)
     if broken:  # one report per line, the line once: a hostile line must not multiply
         more = f"; {len(broken) - 1} more broken records on this line" if len(broken) > 1 else ""
         yield Unreadable(str(number), broken[0]() + more, [text])
@@ -75,11 +74,10 @@ def _unmarked(number, text, spans, broken):
     """Yield the records around events that start no object (keys reordered by hand)."""
     low, tries = 0, [0]
     for hit in LOOSE_MARKER.finditer(text):
-        before = bisect_right(spans, (hit.start(), len(text))) - 1  # spans: sorted, disjoint
-        if before >= 0 and spans[before][1] > hit.start():
+        after = _outside(spans, hit.start())
+        if after is None:
             continue  # inside a record already read (or a broken one already counted)
-        found = _enclosing(text, max(low, spans[before][1] if before >= 0 else 0),
-                           hit.start(), tries)
+        found = _enclosing(text, max(low, after), hit.start(), tries)
         if found is None:
             column = hit.start() + 1
             broken.append(lambda: f"has a {RECORD_EVENT} event but no JSON object around it "
@@ -93,6 +91,14 @@ def _unmarked(number, text, spans, broken):
             broken.append(why)
         else:
             yield item
+
+
+def _outside(spans, position):
+    """Return where the last span before `position` ends (0 if none), or None inside one."""
+    before = bisect_right(spans, (position, position)) - 1  # spans: sorted, disjoint
+    if before < 0:
+        return 0
+    return None if spans[before][1] > position else spans[before][1]
 
 
 def _enclosing(text, low, hit, tries):
@@ -111,18 +117,29 @@ def _enclosing(text, low, hit, tries):
     return None
 
 
-def _escaped(number, text, broken):
-    """Yield the records a line carries as JSON strings, e.g. {"message": "{\\"event\\": …"}."""
-    try:
-        outer, _end = decode_at(text, text.index("{"))
-    except (ValueError, RecursionError):
-        outer = None
-    inner = [s for s in _strings(outer) if MARKER.search(s)]
-    if not inner:
-        broken.append(lambda: f"holds an escaped {RECORD_EVENT} record (a JSON string) that is "
-                      "cut off or not JSON")
-    for string in inner:  # one level of escaping: the drain's own
-        yield from scan_line(number, string)
+def _escaped(number, text, spans, broken):
+    """Yield the records a line carries as JSON strings, e.g. {"message": "{\\"event\\": …"}.
+
+    One level of escaping, the drain's own: a string is read as log text when it
+    holds a record's start, or starts with an object holding the event.
+    """
+    tries = [0]
+    for hit in ESCAPED_MARKER.finditer(text):
+        after = _outside(spans, hit.start())
+        if after is None:
+            continue
+        found = _enclosing(text, after, hit.start(), tries)
+        outer = decode_at(text, found[0])[0] if found else None
+        inner = [s for s in _strings(outer) if MARKER.search(s)
+                 or s.lstrip().startswith("{") and LOOSE_MARKER.search(s)]
+        if found:
+            insort(spans, found)
+        starts_object = text[max(0, hit.start() - 64):hit.start()].rstrip().endswith("{")
+        if found is None or not inner and starts_object:
+            broken.append(lambda: f"holds an escaped {RECORD_EVENT} record (a JSON string) "
+                          "that is cut off or not JSON")
+        for string in inner:
+            yield from scan_line(number, string)
 
 
 def _strings(value, depth=0):

@@ -60,6 +60,13 @@ def test_records_escaped_as_json_strings_in_a_drain_export_are_read(app, engine,
     assert_goods_stored(engine, records)
 
 
+def test_an_escaped_record_is_found_next_to_a_plain_one_and_in_any_key_order():
+    plain, escaped = good(), good()
+    text = (line(plain).decode().rstrip("\n") + " " + json.dumps(
+        {"message": json.dumps(dict(reversed(escaped.items())), ensure_ascii=False)}))
+    assert [item.record for item in read_records([text])] == [plain, escaped]
+
+
 def test_every_record_on_a_line_is_found_whatever_its_key_order(app, engine, database_url,
                                                                 tmp_path):
     first, second, third = good(), good(), good()

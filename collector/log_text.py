@@ -34,10 +34,11 @@ def _encoding(first):
     for bom, encoding in BOMS:
         if first.startswith(bom):
             return encoding, len(bom)
-    odd, even = first[1::2].count(0), first[0::2].count(0)
-    if odd * 4 > len(first) // 2 and odd > 4 * even:  # mostly ASCII, high bytes zero
+    odd, even, pairs = first[1::2].count(0), first[0::2].count(0), len(first) // 2
+    # Only a line that is nearly all ASCII in UTF-16: NUL junk in a UTF-8 log stays UTF-8.
+    if odd * 10 >= pairs * 9 and even * 10 < pairs:
         return "utf-16-le", 0
-    if even * 4 > len(first) // 2 and even > 4 * odd:
+    if even * 10 >= pairs * 9 and odd * 10 < pairs:
         return "utf-16-be", 0
     return "utf-8", 0
 

@@ -38,6 +38,13 @@ def test_a_log_saved_in_another_encoding_is_read(app, engine, database_url, tmp_
     assert_goods_stored(engine, records)
 
 
+def test_nul_bytes_in_a_utf8_log_do_not_make_it_utf16():
+    junk = b"\x00" * 20 + "Ωμέγα".encode() + b"\x00a" * 30 + b"\n"
+    records = [good(), good()]
+    items = list(read_records([junk] + [line(record) for record in records]))
+    assert [item.record for item in items] == records
+
+
 def drain_export(record_line):
     """A drain export line: the log line as a JSON string inside the drain's own object."""
     return json.dumps({"received_at": "2026-11-21T10:00:00Z", "program": "app/web.1",

@@ -96,9 +96,13 @@ def _stop_like_ctrl_c(_signum, _frame):
 def replay(source, dry_run):
     """Insert failed-write records from SOURCE (a file, or - for stdin) once each.
 
-    SOURCE may be raw stdout or `heroku logs` output, in any order: other
-    lines are ignored, and records logged in numbered parts are joined. Each
-    record is checked against the current form file. Progress (with line
+    SOURCE may be raw stdout, `heroku logs` output or a syslog drain's lines,
+    in any order, in UTF-8 or UTF-16 (PowerShell's `>`), or a drain's JSON
+    export: other lines are ignored, and records logged in numbered parts are
+    joined. Each record is checked against the current form file; one whose
+    `at` is not a date-time with a UTC offset is rejected, so the time it was
+    submitted is kept. --dry-run counts what it would insert, so a second
+    copy of a reference is forecast as the real run reports it. Progress (with line
     numbers) and the summary go to stderr; rejected records go to stdout as
     JSON lines, ready to fix and replay, and lines that cannot be read (or the
     parts of a record whose other parts are missing) go there as they were.

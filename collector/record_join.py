@@ -59,18 +59,36 @@ class PartJoiner:
         group.setdefault(part.number, part)  # a duplicate (log drain and heroku logs) is harmless
         if len(group) == part.parts:
             del self.groups[key]
-            self.done.add(key)
-            yield _joined(sorted(group.values(), key=lambda p: p.number))
+            joined = _joined(sorted(group.values(), key=lambda p: p.number))
+            if isinstance(joined, Found):  # a corrupt copy must not turn away a good one later
+                self.done.add(key)
+            yield joined
 
     def leftovers(self):
         """Yield an "incomplete" Unreadable for each record with parts still missing."""
         for group in sorted(self.groups.values(), key=lambda g: min(p.line for p in g.values())):
             parts = sorted(group.values(), key=lambda p: p.line)
-            missing = [n for n in range(1, parts[0].parts + 1) if n not in group]
-            listed = ", ".join(map(str, missing[:MAX_LISTED])) + (", …" if missing[MAX_LISTED:] else "")
-            yield Unreadable(_lines(parts), f"record {parts[0].submission_id}: parts {listed} "
-                             f"of {parts[0].parts} missing", [p.raw for p in parts], "incomplete")
+            yield Unreadable(_lines(parts), f"record {parts[0].submission_id}: parts "
+                             f"{_missing(group, parts[0].parts)} of {parts[0].parts} missing",
+                             [p.raw for p in parts], "incomplete")
         self.groups.clear()
+
+
+def _missing(group, parts):
+    """Return e.g. "2, 5-99, 120": the gaps between the part numbers seen, in ranges.
+
+    The cost follows the parts seen, not the parts a (forged) line claims.
+    """
+    seen = sorted(group)
+    gaps = [(low, high) for low, high in zip([0] + seen, seen + [parts + 1]) if high - low > 1]
+    shown = [_range(low + 1, high - 1) for low, high in gaps[:MAX_LISTED]]
+    more = f", … ({len(gaps)} ranges)" if len(gaps) > MAX_LISTED else ""
+    return ", ".join(shown) + more
+
+
+def _range(first, last):
+    return str(first) if first == last else f"{first}, {last}" if last == first + 1 else \
+        f"{first}-{last}"
 
 
 def _joined(parts):

@@ -8,22 +8,17 @@ nothing the second time.
 """
 
 import json
-import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from werkzeug.datastructures import MultiDict
-
-from collector.conflicts import SubmissionConflict
+from collector.conflicts import SubmissionConflict, differences
 from collector.failed_writes import describe_error, json_value
 from collector.log_items import Unreadable
 from collector.log_records import read_records
+from collector.replay_checks import checked
 from collector.storage import insert_once, stored_differences
-from collector.validation import validate_submission
 
 # Outcomes that make replay exit non-zero: the entry is not in the database as held.
 FAILED = ("rejected", "conflict", "unreadable", "incomplete")
-SCALARS = (str, int, float, bool, type(None))
 REJOINED = ("rejoined from {} lines Heroku's log router cut; a lost piece cannot be ruled "
             "out: check the values, then replay this line")
 
@@ -56,31 +51,34 @@ class Summary:
 
 def outcomes(engine, registry, lines, dry_run=False):
     """Yield an Outcome for every record and every unreadable record in `lines`."""
+    planned = {} if dry_run else None  # what this dry run would have inserted so far
     for item in read_records(lines):
         if isinstance(item, Unreadable):
             yield Outcome({}, item.status, item.reason, item.line, item.raw)
         elif item.chunks > 1:  # a lost chunk need not break the JSON: a person checks it
             yield Outcome(item.record, "rejected", REJOINED.format(item.chunks), item.line, item.raw)
         else:
-            outcome = replay_record(engine, registry, item.record, dry_run)
+            outcome = replay_record(engine, registry, item.record, dry_run, planned)
             outcome.line, outcome.raw = item.line, item.raw
             yield outcome
 
 
-def replay_record(engine, registry, record, dry_run=False):
-    """Check one record against its form and insert it once; return its Outcome."""
+def replay_record(engine, registry, record, dry_run=False, planned=None):
+    """Check one record against its form and insert it once; return its Outcome.
+
+    A dry run writes nothing, so it remembers in `planned` what it would have
+    inserted: a second copy of a reference then forecasts what the real run does.
+    """
     try:
-        spec, table, submission_id, values, submitted_at = _checked(registry, record)
+        spec, table, submission_id, values, submitted_at = checked(registry, record)
     except ValueError as problem:
         return Outcome(record, "rejected", str(problem))
     except Exception as error:  # a record shaped like nothing we wrote: name it, go on
         return Outcome(record, "rejected", f"cannot check it: {describe_error(error)}")
     try:
         if dry_run:
-            found = stored_differences(engine, spec, table, submission_id, values)
-            if found:
-                raise SubmissionConflict(submission_id, found)
-            return Outcome(record, "would insert" if found is None else "present")
+            return _forecast(engine, spec, table, submission_id, values, record,
+                             {} if planned is None else planned)
         inserted = insert_once(engine, spec, table, submission_id, values,
                                record.get("entered_by"), submitted_at)
     except SubmissionConflict as conflict:  # the same reference holds other values
@@ -92,52 +90,19 @@ def replay_record(engine, registry, record, dry_run=False):
     return Outcome(record, "inserted" if inserted else "present")
 
 
-def _checked(registry, record):
-    if not isinstance(record.get("form"), str):
-        raise ValueError(f"form {record.get('form')!r} is not a form name")
-    spec, table = registry.get(record["form"])
-    if spec is None:
-        raise ValueError(f"no form called {record.get('form')!r} in the form files")
-    try:
-        submission_id = uuid.UUID(str(record.get("submission_id")))
-    except ValueError:
-        raise ValueError(f"submission_id {record.get('submission_id')!r} is not a UUID") from None
-    values = record.get("values")
-    if not isinstance(values, dict):
-        raise ValueError("values is missing or not an object")
-    if not isinstance(record.get("entered_by"), (str, type(None))):
-        raise ValueError("entered_by is not text")
-    for name, value in values.items():
-        if not all(isinstance(item, SCALARS) for item in
-                   (value if isinstance(value, list) else [value])):
-            raise ValueError(f"field {name!r}: an object or nested list is not a form value")
-    unknown = sorted(set(values) - {f.name for f in spec.fields})
-    if unknown:
-        raise ValueError(f"field {unknown[0]!r} is not in forms/{spec.path.name} any more")
-    typed, errors = validate_submission(spec, _as_form_data(values))
-    if errors:
-        name, message = next(iter(errors.items()))
-        raise ValueError(f"field {name!r}: {message}")
-    return spec, table, submission_id, typed, _submitted_at(record.get("at"))
-
-
-def _as_form_data(values):
-    """Turn JSON values back into what a browser would have sent."""
-    data = MultiDict()
-    for name, value in values.items():
-        for item in value if isinstance(value, list) else [value]:
-            if item is None:
-                continue
-            data.add(name, str(item).lower() if isinstance(item, bool) else str(item))
-    return data
-
-
-def _submitted_at(at):
-    """Keep when the RA submitted, from the record's `at`; None lets the database say now()."""
-    try:
-        return datetime.fromisoformat(str(at).replace("Z", "+00:00"))
-    except ValueError:
-        return None
+def _forecast(engine, spec, table, submission_id, values, record, planned):
+    """Say what inserting would do, counting what this run would already have inserted."""
+    key = (table.name, submission_id)
+    if key in planned:
+        found = differences(spec, planned[key], values)
+    else:
+        found = stored_differences(engine, spec, table, submission_id, values)
+    if found:
+        raise SubmissionConflict(submission_id, found)
+    if found is None:
+        planned[key] = values
+        return Outcome(record, "would insert")
+    return Outcome(record, "present")
 
 
 def rejected_lines(outcome):

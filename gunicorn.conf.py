@@ -8,7 +8,7 @@ import os
 # Heroku tells the web process which port to take; locally stay on loopback.
 bind = f"0.0.0.0:{os.environ['PORT']}" if os.environ.get("PORT") else "127.0.0.1:8000"
 
-# Heroku sets WEB_CONCURRENCY from the dyno size; collector/config.py divides
+# Heroku sets WEB_CONCURRENCY from the dyno size; collector/ops/config.py divides
 # the database's connection budget by the same number.
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 
@@ -42,6 +42,6 @@ preload_app = False
 control_socket_disable = True
 
 # Access lines to stdout, where `heroku logs` reads them, as JSON with the
-# same request id as the app's own lines (collector/gunicorn_logging.py).
+# same request id as the app's own lines (collector/ops/gunicorn_logging.py).
 accesslog = "-"
-logger_class = "collector.gunicorn_logging.JsonAccessLogger"
+logger_class = "collector.ops.gunicorn_logging.JsonAccessLogger"

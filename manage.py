@@ -8,18 +8,18 @@ from pathlib import Path
 import click
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from collector import invites
-from collector.config import ConfigError
-from collector.database import db
-from collector.export import ProgressWriter, copy_sql, copy_to
-from collector.factory import create_app
-from collector.failed_writes import describe_error
-from collector.migrate import create_all
-from collector.outfile import OutputError, output_file
-from collector.registry import load_registry
-from collector.replay import FAILED, Summary, outcomes, rejected_lines
-from collector.spec_checks import SpecError
-from collector.system_tables import ensure_system_tables
+from collector.db import invites
+from collector.ops.config import ConfigError
+from collector.db.database import db
+from collector.db.export import ProgressWriter, copy_sql, copy_to
+from collector.web.factory import create_app
+from collector.ops.failed_writes import describe_error
+from collector.db.migrate import create_all
+from collector.ops.outfile import OutputError, output_file
+from collector.web.registry import load_registry
+from collector.ops.replay import FAILED, Summary, outcomes, rejected_lines
+from collector.forms.spec_checks import SpecError
+from collector.db.system_tables import ensure_system_tables
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 # Where the embedded PostgreSQL keeps its data; tests point it elsewhere.
@@ -288,7 +288,7 @@ def database_from_environment(announce=False):
     if os.environ.get("DATABASE_URL") or os.environ.get("DYNO"):
         yield
         return
-    from collector.embedded import start_embedded
+    from collector.db.embedded import start_embedded
 
     with friendly_errors():
         server, url = start_embedded(EMBEDDED_DATA_DIR)

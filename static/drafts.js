@@ -13,7 +13,7 @@
   if (!form || !window.fetch || !window.FormData || !storageWorks()) return;
   var prefix = "collector:draft:" + form.getAttribute("data-draft-form") + ":";
   var idInput = form.querySelector('input[name="submission_id"]');
-  // The reference's signature proves it was issued to this browser (collector/references.py).
+  // The reference's signature proves it was issued to this browser (collector/web/references.py).
   var sigInput = form.querySelector('input[name="submission_sig"]');
   // Read the form's own attributes and controls, never form.action, form.elements
   // or form.dataset: a field with such a name shadows them (a form's named controls

@@ -5,11 +5,11 @@ import os
 import pytest
 from sqlalchemy import create_engine, text
 
-from collector.config import normalise_database_url
-from collector.factory import create_app
-from collector.invites import create_invite
-from collector.migrate import create_all
-from collector.sqlviews import refresh_views
+from collector.ops.config import normalise_database_url
+from collector.web.factory import create_app
+from collector.db.invites import create_invite
+from collector.db.migrate import create_all
+from collector.db.sqlviews import refresh_views
 from tests.helpers import sign_in
 
 
@@ -27,7 +27,7 @@ def database_url(tmp_path_factory):
     if os.environ.get("TEST_DATABASE_URL"):
         yield os.environ["TEST_DATABASE_URL"]
         return
-    from collector.embedded import start_embedded
+    from collector.db.embedded import start_embedded
 
     server, url = start_embedded(tmp_path_factory.mktemp("postgres") / "data", "collector_test")
     yield url

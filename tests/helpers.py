@@ -32,7 +32,7 @@ def free_port():
 
 def invite_link(engine, base_url, name="Test RA"):
     """Create a real invite in the database behind `engine`; return its link (…/invite#code)."""
-    from collector.invites import create_invite
+    from collector.db.invites import create_invite
     _id, token = create_invite(engine, name)
     return f"{base_url}/invite#{token}"
 

@@ -2,7 +2,7 @@
 
 from sqlalchemy import text
 
-from collector.migrate import create_all
+from collector.db.migrate import create_all
 from tests.conftest import make_app
 from tests.helpers import free_port
 from tests.processes import WebProcess, process_environment

@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from collector.chart import SERIES_CLASSES, build_chart
+from collector.web.chart import SERIES_CLASSES, build_chart
 
 
 def test_thousands_of_ras_fold_into_the_busiest_and_everyone_else():

@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 from sqlalchemy import text
 
-from collector.config import MAX_BODY_BYTES
+from collector.ops.config import MAX_BODY_BYTES
 from tests.helpers import free_port, hidden_inputs, invite_link, sign_in_over_http, valid_intake
 from tests.processes import WebProcess, as_heroku_url, process_environment
 

@@ -5,8 +5,8 @@ import re
 import pytest
 from sqlalchemy import text
 
-from collector.invites import create_invite, revoke
-from collector.migrate import create_all
+from collector.db.invites import create_invite, revoke
+from collector.db.migrate import create_all
 from tests.conftest import make_app
 from tests import helpers
 from tests.helpers import hidden_inputs, valid_intake

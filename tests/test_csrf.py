@@ -6,8 +6,8 @@ import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import text
 
-from collector.invites import create_invite
-from collector.migrate import create_all
+from collector.db.invites import create_invite
+from collector.db.migrate import create_all
 from tests.conftest import make_app
 from tests.helpers import hidden_inputs, sign_in, valid_intake
 

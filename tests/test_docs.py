@@ -24,7 +24,7 @@ def test_ci_runs_the_readmes_test_command_verbatim():
 
 def environment_variables_read():
     """Return the names of the environment variables the project's code reads."""
-    sources = [*PROJECT_ROOT.glob("collector/*.py"), PROJECT_ROOT / "manage.py",
+    sources = [*PROJECT_ROOT.glob("collector/**/*.py"), PROJECT_ROOT / "manage.py",
                PROJECT_ROOT / "gunicorn.conf.py", PROJECT_ROOT / "tests" / "conftest.py"]
     pattern = r"""(?:(?<!\w)environ(?:\.get\(|\[)|_positive_int\(environ, |envvar=)["']([A-Z_]+)["']"""
     return {name for path in sources for name in re.findall(pattern, path.read_text())}

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from bench import data
-from collector.export import copy_sql, copy_to, stream_csv
+from collector.db.export import copy_sql, copy_to, stream_csv
 from tests.processes import run_manage
 
 pytestmark = pytest.mark.slow

@@ -234,7 +234,7 @@ def test_a_planted_partial_is_never_followed_or_used(rows, database_url, tmp_pat
 
 
 WRITE_AS_OTHER_USER = """import sys
-from collector.outfile import output_file
+from collector.ops.outfile import output_file
 with output_file(sys.argv[1]) as sink:
     sink.write(sys.stdin.buffer.read())
 """

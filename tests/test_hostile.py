@@ -6,8 +6,8 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import text
 
-from collector.invites import create_invite, revoke
-from collector.widgets import widget
+from collector.db.invites import create_invite, revoke
+from collector.web.widgets import widget
 from tests.helpers import hidden_inputs, sign_in, valid_intake
 
 PAYLOADS = [

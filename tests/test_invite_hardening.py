@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import text
 
-from collector.invites import create_invite
+from collector.db.invites import create_invite
 from tests.helpers import free_port, hidden_inputs, invite_link, sign_in, valid_intake
 from tests.processes import WebProcess, process_environment
 from tests.test_browser import browser, signed_in_context  # noqa: F401

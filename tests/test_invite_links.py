@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 from sqlalchemy import text
 
-from collector.invites import create_invite
+from collector.db.invites import create_invite
 from tests.conftest import make_app
 from tests.helpers import free_port, invite_link, sign_in, sign_in_over_http
 from tests.processes import WebProcess, process_environment, run_manage
@@ -134,7 +134,7 @@ def test_a_bad_code_gets_the_form_again_and_no_hint(app, engine, anonymous_clien
 
 
 def engine_revoke(engine, invite_id):
-    from collector.invites import revoke
+    from collector.db.invites import revoke
     assert revoke(engine, invite_id) == NAME
 
 

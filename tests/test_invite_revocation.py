@@ -2,7 +2,7 @@
 
 from sqlalchemy import text
 
-from collector.invites import create_invite, revoke
+from collector.db.invites import create_invite, revoke
 from tests.conftest import make_app
 from tests.helpers import free_port, hidden_inputs, sign_in, signed_in_before_outage
 

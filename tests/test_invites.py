@@ -5,8 +5,8 @@ import hashlib
 import pytest
 from sqlalchemy import text
 
-from collector.invites import create_invite, token_hash
-from collector.migrate import create_all
+from collector.db.invites import create_invite, token_hash
+from collector.db.migrate import create_all
 from tests.conftest import make_app
 from tests.helpers import hidden_inputs, sign_in, valid_intake
 from tests.processes import run_manage

@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
-from collector.record_parts import LINE_LIMIT
+from collector.ops.record_parts import LINE_LIMIT
 from tests.helpers import invite_link
 from tests.load import FormClient
 from tests.processes import WebProcess, run_manage

@@ -3,10 +3,10 @@
 import pytest
 from sqlalchemy import text
 
-from collector.migrate import create_all
-from collector.names import RESERVED_TABLE_NAMES, relation_names
-from collector.storage import _insert
-from collector.system_tables import ensure_system_tables, system_metadata
+from collector.db.migrate import create_all
+from collector.forms.names import RESERVED_TABLE_NAMES, relation_names
+from collector.db.storage import _insert
+from collector.db.system_tables import ensure_system_tables, system_metadata
 from tests.conftest import make_app
 from tests.helpers import hidden_inputs, sign_in
 from tests.processes import run_manage
@@ -38,7 +38,7 @@ def test_no_field_can_share_a_bind_parameter_with_the_insert(machinery_app):
 
 
 def test_fields_named_like_internals_keep_their_own_values(machinery_app, engine):
-    from collector.invites import create_invite
+    from collector.db.invites import create_invite
     client = machinery_app.test_client()
     invite_id, token = create_invite(engine, "Ρένα Ωμέγα")
     assert sign_in(client, token).status_code == 303
@@ -152,7 +152,7 @@ def test_create_all_takes_any_text_a_form_file_holds(hostile_dir, database_url, 
     assert result.stdout == "All tables match the form files.\n"
     app = make_app(database_url, FORMS_DIR=str(hostile_dir))
     client = app.test_client()
-    from collector.invites import create_invite
+    from collector.db.invites import create_invite
     assert sign_in(client, create_invite(engine, "RA")[1]).status_code == 303
     hidden = hidden_inputs(client.get("/forms/hostile").get_data(as_text=True))
     data = {"site": "a :b", "tags": [":t", "ok"], **hidden}

@@ -5,8 +5,8 @@ import urllib.parse
 import pytest
 from sqlalchemy import text
 
-from collector.migrate import create_all
-from collector.record_parts import LINE_LIMIT
+from collector.db.migrate import create_all
+from collector.ops.record_parts import LINE_LIMIT
 from tests.conftest import make_app
 from tests.helpers import free_port, hidden_inputs
 from tests.processes import run_manage

@@ -5,8 +5,8 @@ import uuid
 import pytest
 from sqlalchemy import inspect, text
 
-from collector.migrate import create_all
-from collector.registry import load_registry
+from collector.db.migrate import create_all
+from collector.web.registry import load_registry
 from tests.processes import run_manage
 
 AGE = '[[fields]]\nname = "age"\ntype = "integer"\nrequired = true\nmin = 0\nmax = 120\n'

@@ -2,7 +2,7 @@
 
 from sqlalchemy import text
 
-from collector.names import RESERVED_WORDS
+from collector.forms.names import RESERVED_WORDS
 
 
 def test_reserved_words_cover_the_servers_reserved_keywords(engine):

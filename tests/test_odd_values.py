@@ -6,7 +6,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from collector.migrate import create_all
+from collector.db.migrate import create_all
 from tests.conftest import make_app
 from tests.helpers import hidden_inputs, valid_intake
 from tests.processes import run_manage

@@ -5,9 +5,9 @@ import random
 
 import pytest
 
-from collector.log_items import Found
-from collector.log_records import read_records
-from collector.record_parts import LINE_LIMIT, PART_EVENT, record_lines
+from collector.ops.log_items import Found
+from collector.ops.log_records import read_records
+from collector.ops.record_parts import LINE_LIMIT, PART_EVENT, record_lines
 
 # Hostile text: Greek, CJK, emoji (with joiners), quotes, backslashes, NUL and other controls.
 MIXED = ("Ελληνικά σημειώσεις «εντάξει» 漢字かな交じり文 👩‍⚕️🧪😀 "
@@ -71,7 +71,7 @@ def test_a_lone_surrogate_is_escaped_not_lost():
 
 
 def test_record_failed_write_prints_only_lines_that_fit(capfd):
-    from collector.failed_writes import record_failed_write
+    from collector.ops.failed_writes import record_failed_write
     values = {"participant_id": "P0042", "notes": ("Ω😀漢\"\\" * 400)[:2000]}
     capfd.readouterr()
     record_failed_write("intake", "0b0f1a52-3a34-4c83-9d8e-6f1d2a3b4c5d", "Ζωή", values,

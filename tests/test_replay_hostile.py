@@ -8,7 +8,7 @@ from hashlib import sha256
 import pytest
 from sqlalchemy import text
 
-from collector.record_parts import record_lines
+from collector.ops.record_parts import record_lines
 from tests.processes import run_manage
 
 HEROKU = b"2026-11-21T10:00:00.000000+00:00 app[web.1]: "

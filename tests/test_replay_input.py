@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from collector import logplex
-from collector.log_items import Unreadable
-from collector.log_records import read_records
-from collector.record_parts import record_lines
+from collector.ops import logplex
+from collector.ops.log_items import Unreadable
+from collector.ops.log_records import read_records
+from collector.ops.record_parts import record_lines
 from tests.test_replay_hostile import (HEROKU, assert_goods_stored, good, line, long_notes,
                                        old_logplex_chunks, replay_bytes)
 

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from collector.spec import load_form, load_forms
-from collector.spec_checks import SpecError
+from collector.forms.spec import load_form, load_forms
+from collector.forms.spec_checks import SpecError
 
 LONG_NAME = "a" + "x" * 63  # 64 characters: PostgreSQL would truncate it
 GOOD_FIELD = '[[fields]]\nname = "age"\ntype = "integer"\n'

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from collector.spec import load_forms
-from collector.validation import validate_submission
+from collector.forms.spec import load_forms
+from collector.forms.validation import validate_submission
 from tests.helpers import valid_intake
 
 INTAKE = load_forms("forms")["intake"]

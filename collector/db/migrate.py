@@ -1,0 +1,170 @@
+"""Bring the database in line with the form files without ever losing data.
+
+Policy, safest first:
+- create missing tables; add missing columns (nullable when the table has rows);
+- loosen where the form loosened (DROP NOT NULL, drop collector CHECKs the form
+  no longer declares): this never changes or removes a stored value;
+- add new CHECKs; on a table with rows as NOT VALID, so old rows stay as they
+  were entered and new rows follow the new rule;
+- never drop a column, change its type or SET NOT NULL: report it as drift
+  with the SQL a human could run after looking at the data.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import inspect, text
+
+from collector.db.checks import field_checks
+from collector.db.system_tables import ensure_system_tables
+from collector.forms.names import time_index_name
+from collector.db.sqltext import ddl
+from collector.db.schema import column_comment, metadata_columns, table_comment
+from collector.db.sqlviews import refresh_views
+
+LOCK_KEY = "collector.create_all"
+
+
+@dataclass(frozen=True)
+class Change:
+    table: str
+    message: str
+    sql: str = ""
+    drift: bool = False
+    # A column whose type is not the form's: new entries would be cast by the
+    # database (1.5 into an integer column is stored as 2), so it must stop a release.
+    blocking: bool = False
+
+    def __str__(self):
+        prefix = "DRIFT " if self.drift else ""
+        return f"{self.table}: {prefix}{self.message}" + (f"\n    {self.sql}" if self.sql else "")
+
+
+def create_all(engine, registry):
+    """Create or extend every form's table; return the list of Changes made or needed."""
+    changes = []
+    with engine.begin() as conn:
+        # Two release phases or a release and a dev run must not interleave DDL.
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": LOCK_KEY})
+        ensure_system_tables(conn)
+        for spec in registry.specs.values():
+            table = registry.tables[spec.name]
+            if inspect(conn).has_table(spec.name):
+                changes += _sync_table(conn, spec, table)
+            else:
+                table.create(conn)
+                changes.append(Change(spec.name, f"created table with {len(spec.fields)} fields"))
+            _comment(conn, spec, table)
+        refresh_views(conn, list(registry.specs.values()))
+    return changes
+
+
+def _sync_table(conn, spec, table):
+    name = spec.name
+    found = {c["name"]: c for c in inspect(conn).get_columns(name)}
+    has_rows = conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {name})")).scalar()
+    changes = []
+    for column in table.columns:
+        if column.name not in found:
+            changes.append(_add_column(conn, name, column, has_rows))
+        else:
+            changes += _compare_column(conn, name, column, found[column.name])
+    kept = {c.name for c in metadata_columns()} | {f.name for f in spec.fields}
+    for column_name, reflected in found.items():
+        if column_name not in kept:
+            changes += _orphan_column(conn, name, column_name, reflected)
+    retyped = {column.name for column in table.columns if column.name in found
+               and _sql_type(conn, column.type) != _sql_type(conn, found[column.name]["type"])}
+    return changes + _sync_checks(conn, spec, has_rows, retyped) + _sync_index(conn, name)
+
+
+def _sql_type(conn, sql_type):
+    return sql_type.compile(dialect=conn.dialect)
+
+
+def _sync_index(conn, table):
+    index = time_index_name(table)
+    if index in {i["name"] for i in inspect(conn).get_indexes(table)}:
+        return []
+    conn.execute(text(f"CREATE INDEX {index} ON {table} (submitted_at)"))
+    return [Change(table, f"added index {index} on submitted_at")]
+
+
+def _add_column(conn, table, column, has_rows):
+    not_null = not column.nullable and not has_rows
+    sql_type = column.type.compile(dialect=conn.dialect)
+    conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column.name} {sql_type}"
+                      + (" NOT NULL" if not_null else "")))
+    if column.nullable or not_null:
+        return Change(table, f"added column {column.name} ({sql_type})")
+    return Change(table, f"added column {column.name} ({sql_type}) as nullable because the table "
+                         "has rows; once old rows are filled in, require it with",
+                  f"ALTER TABLE {table} ALTER COLUMN {column.name} SET NOT NULL;")
+
+
+def _compare_column(conn, table, column, reflected):
+    changes = []
+    wanted, actual = _sql_type(conn, column.type), _sql_type(conn, reflected["type"])
+    if wanted != actual:
+        changes.append(Change(table, f"column {column.name} is {actual} in the database but "
+                                     f"{wanted} in the form file; to convert it, check the data, then run",
+                              f"ALTER TABLE {table} ALTER COLUMN {column.name} TYPE {wanted} "
+                              f"USING {column.name}::{wanted};", drift=True, blocking=True))
+    if column.nullable and not reflected["nullable"]:
+        conn.execute(text(f"ALTER TABLE {table} ALTER COLUMN {column.name} DROP NOT NULL"))
+        changes.append(Change(table, f"column {column.name} is optional now (dropped NOT NULL)"))
+    elif not column.nullable and reflected["nullable"]:
+        changes.append(Change(table, f"column {column.name} is required in the form file but "
+                                     "nullable in the database; after filling old rows, run",
+                              f"ALTER TABLE {table} ALTER COLUMN {column.name} SET NOT NULL;",
+                              drift=True))
+    return changes
+
+
+def _orphan_column(conn, table, column_name, reflected):
+    changes = []
+    if not reflected["nullable"]:
+        # A NOT NULL column the form no longer fills would make every new INSERT fail.
+        conn.execute(text(f"ALTER TABLE {table} ALTER COLUMN {column_name} DROP NOT NULL"))
+        changes.append(Change(table, f"column {column_name} is not in the form file: dropped NOT NULL "
+                                     "so new rows can leave it empty"))
+    changes.append(Change(table, f"column {column_name} is not in the form file any more; its data "
+                                 "is kept. To drop it for good, run",
+                          f"ALTER TABLE {table} DROP COLUMN {column_name};", drift=True))
+    return changes
+
+
+def _sync_checks(conn, spec, has_rows, retyped):
+    """Drop CHECKs the form no longer declares; add new ones, except on retyped columns
+    (a rule for the new type cannot apply to the old one: that column is DRIFT)."""
+    table = spec.name
+    wanted = dict(pair for f in spec.fields if f.name not in retyped
+                  for pair in field_checks(table, f))
+    found = {c["name"] for c in inspect(conn).get_check_constraints(table)}
+    ours = f"ck_{table}_"[:56]
+    changes = [Change(table, f"rules of field {name} not applied in the database until its "
+                             "column has the form's type (see DRIFT above)", drift=True)
+               for name in sorted(retyped) if any(field_checks(table, spec.field(name)))]
+    for name in sorted(n for n in found - set(wanted) if n.startswith(ours)):
+        conn.execute(text(f"ALTER TABLE {table} DROP CONSTRAINT {name}"))
+        changes.append(Change(table, f"dropped check {name}: the form file no longer declares it"))
+    for name, sql in wanted.items():
+        if name in found:
+            continue
+        conn.execute(ddl(f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({sql})"
+                         + (" NOT VALID" if has_rows else "")))
+        if has_rows:
+            changes.append(Change(table, f"added check {name} for new rows ({sql}); existing rows "
+                                         "were not checked. To check them, run",
+                                  f"ALTER TABLE {table} VALIDATE CONSTRAINT {name};"))
+        else:
+            changes.append(Change(table, f"added check {name} ({sql})"))
+    return changes
+
+
+def _comment(conn, spec, table):
+    """Refresh table and column comments so `\\d+` always matches the form file."""
+    conn.execute(text(f"COMMENT ON TABLE {spec.name} IS :c"), {"c": table_comment(spec)})
+    comments = {c.name: c.comment for c in metadata_columns()}
+    comments.update({f.name: column_comment(f) for f in spec.fields})
+    for column, comment in comments.items():
+        conn.execute(text(f"COMMENT ON COLUMN {spec.name}.{column} IS :c"), {"c": comment})

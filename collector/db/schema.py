@@ -1,0 +1,78 @@
+"""Turn a form spec into a typed SQLAlchemy table with constraints and comments.
+
+The comments make `\\d+ <form>` in `heroku pg:psql` read as a codebook:
+every column carries its label, hint, rules and choice labels.
+"""
+
+from sqlalchemy import (ARRAY, BigInteger, Boolean, CheckConstraint, Column, Date, DateTime,
+                        Identity, Index, Integer, Numeric, Table, Text, Uuid, func)
+
+from collector.db.checks import field_checks
+from collector.forms.names import time_index_name
+from collector.db.sqltext import ddl
+
+SQL_TYPES = {
+    "text": Text, "long_text": Text, "email": Text, "choice": Text,
+    "integer": Integer, "decimal": Numeric, "date": Date,
+    "datetime": lambda: DateTime(timezone=True), "boolean": Boolean,
+    "multi_choice": lambda: ARRAY(Text),
+}
+
+
+def metadata_columns():
+    """Return the columns every form table has, before its fields."""
+    return [
+        Column("id", BigInteger, Identity(always=True), primary_key=True,
+               comment="Row number, assigned by the database."),
+        Column("submission_id", Uuid, nullable=False, unique=True,
+               comment="Reference minted when the form was shown; a resubmission "
+                       "with the same reference never adds a second row."),
+        Column("submitted_at", DateTime(timezone=True), nullable=False,
+               server_default=func.now(), comment="When the row was saved."),
+        Column("entered_by", Text, comment="The research assistant who entered the row "
+                                           "(from their invite); empty on public forms."),
+        Column("form_version", Text, nullable=False,
+               comment="Hash of the form file the row was entered with."),
+    ]
+
+
+def field_column(field):
+    """Return the column for one field: its type, NOT NULL and comment."""
+    return Column(field.name, SQL_TYPES[field.type](), nullable=not field.required,
+                  comment=column_comment(field))
+
+
+def build_table(spec, metadata):
+    """Return the Table for `spec`, added to `metadata`."""
+    columns = metadata_columns() + [field_column(f) for f in spec.fields]
+    checks = [CheckConstraint(ddl(sql), name=name)
+              for field in spec.fields for name, sql in field_checks(spec.name, field)]
+    # Per-day counts and "since" queries (the PI's chart, Dataclips) filter on time.
+    by_time = Index(time_index_name(spec.name), "submitted_at")
+    return Table(spec.name, metadata, *columns, *checks, by_time, comment=table_comment(spec))
+
+
+def table_comment(spec):
+    """Describe the form for `\\dt+` and the codebook."""
+    text = spec.title + (f". {spec.description}" if spec.description else "")
+    return f"{text} (form file forms/{spec.path.name}, version {spec.version})"
+
+
+def field_rules(field):
+    """Return the field's rules in words, e.g. ["min 16", "max 120"]."""
+    return [f"{key.replace('_', ' ')} {value}" for key, value in (
+        ("min", field.min), ("max", field.max), ("min_length", field.min_length),
+        ("max_length", field.max_length), ("pattern", field.pattern), ("places", field.places),
+    ) if value is not None]
+
+
+def column_comment(field):
+    """Describe a field in words a PI reads in `\\d+`: label, hint, rules, choices."""
+    parts = [field.label + (f" - {field.hint}" if field.hint else "")]
+    parts.append(("Required" if field.required else "Optional") + f" {field.type.replace('_', ' ')}")
+    rules = field_rules(field)
+    if rules:
+        parts.append(", ".join(rules))
+    if field.choices:
+        parts.append("Choices: " + "; ".join(f"{c.value} = {c.label}" for c in field.choices))
+    return ". ".join(parts) + "."

@@ -1,0 +1,68 @@
+"""The collector's own tables (not forms): invites, admin sessions and login failures."""
+
+from contextlib import nullcontext
+
+from sqlalchemy import (BigInteger, Column, DateTime, Engine, Identity, MetaData, Table, Text,
+                        func, inspect, text)
+
+system_metadata = MetaData()
+
+invites = Table(
+    "invites", system_metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("name", Text, nullable=False, comment="The RA's name, written to entered_by."),
+    Column("token_hash", Text, nullable=False, unique=True,
+           comment="SHA-256 of the invite token; the token itself is never stored."),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("revoked_at", DateTime(timezone=True), comment="Set by manage.py revoke."),
+    Column("code_exposed_at", DateTime(timezone=True),
+           comment="When the code was seen in a request path (so in the router's log): from then "
+                   "on it signs in no new browser; send a new invite."),
+    comment="RA invite links (collector's own table).",
+)
+
+# Failed PI logins, kept in the database so the limit holds across every
+# worker and dyno (an in-memory limiter counts per process).
+admin_login_failures = Table(
+    "admin_login_failures", system_metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("ip", Text, nullable=False),
+    Column("device", Text, comment="The known device that failed (collector/web/known_device.py); "
+                                   "NULL for unknown browsers."),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now(), index=True),
+    comment="Failed logins to /admin, for rate limiting (collector's own table).",
+)
+
+
+# The PI's sign-ins, kept server-side so logout and a new ADMIN_PASSWORD end
+# them for good (a signed cookie alone cannot be taken back).
+admin_sessions = Table(
+    "admin_sessions", system_metadata,
+    Column("id_hash", Text, primary_key=True,
+           comment="SHA-256 of the session id in the PI's cookie; the id itself is never stored."),
+    Column("password_fingerprint", Text, nullable=False,
+           comment="HMAC of ADMIN_PASSWORD under SECRET_KEY: a new password ends the session."),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("ended_at", DateTime(timezone=True), comment="Set at logout."),
+    comment="Sign-ins to /admin (collector's own table).",
+)
+
+
+def ensure_system_tables(connectable):
+    """Create the collector's own tables where missing (an engine or a connection)."""
+    system_metadata.create_all(connectable)
+    # Tables made by older versions lack these columns; create_all adds none.
+    # Look first: ALTER TABLE would lock the table even when there is nothing to do.
+    with _transaction(connectable) as conn:
+        for table, column, sql_type in ADDED_COLUMNS:
+            if column not in {c["name"] for c in inspect(conn).get_columns(table)}:
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {sql_type}"))
+
+
+# (table, column, type) added after the table first shipped.
+ADDED_COLUMNS = (("admin_login_failures", "device", "text"),
+                 ("invites", "code_exposed_at", "timestamptz"))
+
+
+def _transaction(connectable):
+    return connectable.begin() if isinstance(connectable, Engine) else nullcontext(connectable)

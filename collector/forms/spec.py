@@ -1,0 +1,106 @@
+"""Read form files into checked, immutable form specs.
+
+A form file (forms/<name>.toml) is the single source of truth for a form:
+its table, its validation, its HTML and its codebook all derive from the
+FormSpec built here. Every rule is checked on load (see spec_checks.py), so
+a bad file stops start-up with one message naming the file, field and rule.
+"""
+
+import hashlib
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from collector.forms import spec_checks
+from collector.forms.names import relation_clash
+from collector.forms.spec_checks import SpecError
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str
+    label: str
+    hint: str = ""
+    required: bool = False
+    min: object = None
+    max: object = None
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    places: int | None = None
+    choices: tuple[Choice, ...] = ()
+
+    @property
+    def choice_values(self):
+        return tuple(choice.value for choice in self.choices)
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    name: str
+    path: Path
+    title: str
+    description: str
+    access: str
+    timezone: ZoneInfo
+    fields: tuple[Field, ...]
+    version: str
+
+    def field(self, name):
+        """Return the field called `name`."""
+        return next(f for f in self.fields if f.name == name)
+
+
+def load_form(path):
+    """Read and check one form file; raise SpecError naming what is wrong."""
+    path = Path(path)
+    try:
+        raw_bytes = path.read_bytes()
+    except OSError as error:  # a directory, a broken link, no permission
+        raise SpecError(path, None, f"cannot be read: {error.strerror or error}") from None
+    try:
+        document = tomllib.loads(raw_bytes.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise SpecError(path, None, f"not a valid TOML file: {error}") from None
+    except RecursionError:
+        raise SpecError(path, None, "not a valid form file: arrays or tables nested too deeply") from None
+    checked = spec_checks.check_form(path, document)
+    fields = tuple(
+        Field(choices=tuple(Choice(**c) for c in f.pop("choices", ())), **f)
+        for f in checked.pop("fields")
+    )
+    return FormSpec(
+        name=path.stem,
+        path=path,
+        fields=fields,
+        version=hashlib.sha256(raw_bytes).hexdigest()[:12],
+        **checked,
+    )
+
+
+def load_forms(directory):
+    """Read every forms/*.toml file, in name order; raise SpecError on the first bad one."""
+    directory = Path(directory)
+    paths = sorted(directory.glob("*.toml"))
+    if not paths:
+        raise SpecError(directory, None, "no form files (*.toml) found")
+    specs = {path.stem: load_form(path) for path in paths}
+    _refuse_relation_clash(specs)
+    return specs
+
+
+def _refuse_relation_clash(specs):
+    """Refuse a form whose table name another form's index, sequence or view takes."""
+    clash = relation_clash(specs)
+    if clash:
+        form, other, kind = clash
+        raise SpecError(specs[form].path, None, f"the table name {form!r} is already the name of "
+                        f"form {other!r}'s {kind} (forms/{other}.toml): rename one of the files")

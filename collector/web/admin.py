@@ -1,0 +1,102 @@
+"""The PI's area at /admin: forms with counts, a chart per form, latest rows, CSV export."""
+
+from datetime import datetime
+
+from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request,
+                   url_for)
+from sqlalchemy import func, select
+
+from collector.web import admin_auth, admin_sessions, known_device
+from collector.web.chart import build_chart, daily_counts
+from collector.db.database import db
+from collector.db.export import copy_sql, stream_csv
+from collector.web.registry import current_registry, form_or_404
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+PAGE_SIZE = 50
+
+
+@bp.before_request
+def require_admin():
+    """404 when ADMIN_PASSWORD is unset, 503 when it is too short; else the login page."""
+    if not admin_auth.enabled():
+        abort(404)
+    if admin_auth.password_too_short():
+        return render_template("message.html", title="PI area closed", message=(
+            f"ADMIN_PASSWORD is shorter than {admin_auth.MIN_PASSWORD_LENGTH} characters, so no "
+            "one can sign in here: a short password can be guessed. Set a longer one (heroku "
+            "config:set ADMIN_PASSWORD=...); the forms keep working meanwhile.")), 503
+    if request.endpoint != "admin.login" and not admin_auth.signed_in():
+        return render_template("admin/login.html"), 401
+
+
+@bp.after_app_request
+def no_store(response):
+    """Keep every /admin answer (rows, counts, the login page) out of caches.
+
+    App-wide and by path: answers no /admin route produced (a 404, 405 or
+    308 from routing) carry no blueprint, and must not be cached either.
+    """
+    if request.path == bp.url_prefix or request.path.startswith(bp.url_prefix + "/"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/login")
+def login():
+    if admin_auth.too_many_failures():
+        return render_template("admin/login.html", error="Too many failed attempts. Wait 15 "
+                               "minutes, then try again."), 429
+    if not admin_auth.check_password(request.form.get("password", "")):
+        return render_template("admin/login.html", error="That password is not right."), 401
+    # This browser is now known: guesses from elsewhere can no longer lock it out.
+    return known_device.remember(redirect(url_for(".dashboard"), code=303))
+
+
+@bp.post("/logout")
+def logout():
+    admin_sessions.end()
+    return redirect(url_for("forms.index"), code=303)
+
+
+@bp.get("/")
+def dashboard():
+    """Every form with its row count and latest submission."""
+    registry = current_registry()
+    summaries = []
+    with db.engine.connect() as conn:
+        for name, table in registry.tables.items():
+            count = conn.execute(select(func.count()).select_from(table)).scalar()
+            # The newest row by primary key: an index lookup, fast at any size.
+            latest = conn.execute(select(table.c.submitted_at).order_by(table.c.id.desc())
+                                  .limit(1)).scalar()
+            summaries.append((registry.specs[name], count, latest))
+    return render_template("admin/dashboard.html", summaries=summaries)
+
+
+@bp.get("/forms/<name>")
+def form_rows(name):
+    """The chart and the latest rows, newest first, paged by id (keyset, not OFFSET)."""
+    spec, table = form_or_404(name)
+    before = request.args.get("before", type=int)
+    query = select(table).order_by(table.c.id.desc()).limit(PAGE_SIZE)
+    if before is not None:
+        query = query.where(table.c.id < before)
+    today = datetime.now(spec.timezone).date()
+    with db.engine.connect() as conn:
+        rows = conn.execute(query).mappings().all()
+        chart = build_chart(daily_counts(conn, table, spec.timezone, today), today)
+    older = rows[-1]["id"] if len(rows) == PAGE_SIZE else None
+    return render_template("admin/form.html", spec=spec, rows=rows, columns=list(table.c.keys()),
+                           chart=chart, older=older, first_page=before is None)
+
+
+@bp.get("/forms/<name>/export.csv")
+def export_csv(name):
+    """Stream the whole table as CSV (exact, or ?excel_safe=1)."""
+    spec, _table = form_or_404(name)
+    excel_safe = request.args.get("excel_safe") == "1"
+    filename = f"{name}-{datetime.now(spec.timezone):%Y-%m-%d}{'-excel' if excel_safe else ''}.csv"
+    body = stream_csv(db.engine, copy_sql(spec, excel_safe), current_app.logger)
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})

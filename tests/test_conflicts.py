@@ -106,10 +106,17 @@ def conflict_box(response):
     return response.get_data(as_text=True).split('id="conflict"')[1].split("</div>")[0]
 
 
-def test_another_ra_with_the_reference_learns_nothing_about_the_entry(app, engine):
+@pytest.fixture
+def alice_and_bob(app, engine):
+    """Two RAs' browsers, each signed in with their own invite."""
     alice, bob = app.test_client(), app.test_client()
     sign_in(alice, engine, "Alice Ng")
     sign_in(bob, engine, "Bob Li")
+    return alice, bob
+
+
+def test_another_ra_with_the_reference_learns_nothing_about_the_entry(alice_and_bob, engine):
+    alice, bob = alice_and_bob
     hidden = first_post(alice, notes=GREEK_NOTE, site="mobile", smoker="true")
     # Bob learns the reference (a shared tablet's history) and probes it with guesses.
     bobs = hidden_inputs(bob.get("/forms/intake").get_data(as_text=True))
@@ -226,10 +233,8 @@ def test_a_form_changed_after_the_first_send_still_confirms_the_same_entry(tmp_p
             conn.execute(text("DROP TABLE visit CASCADE"))
 
 
-def test_a_page_shown_again_never_signs_someone_elses_reference(app, engine):
-    alice, bob = app.test_client(), app.test_client()
-    sign_in(alice, engine, "Alice Ng")
-    sign_in(bob, engine, "Bob Li")
+def test_a_page_shown_again_never_signs_someone_elses_reference(alice_and_bob, engine):
+    alice, bob = alice_and_bob
     hidden = first_post(alice, notes=GREEK_NOTE)
     bobs = hidden_inputs(bob.get("/forms/intake").get_data(as_text=True))
     stolen = {**bobs, "submission_id": hidden["submission_id"]}

@@ -164,21 +164,33 @@ def test_create_all_takes_any_text_a_form_file_holds(hostile_dir, database_url, 
                             ).scalar() == "Ratio :b 50% %(x)s $$ 'q' \"dq\" \\ 🧪 Μελέτη"
 
 
-def test_a_retyped_field_is_drift_not_a_traceback(tmp_path, database_url, engine):
-    path = tmp_path / "retyped.toml"
-    path.write_text('title = "R"\n[[fields]]\nname = "age"\ntype = "text"\n')
-    try:
-        assert run_manage("create_all", FORMS_DIR=str(tmp_path), DATABASE_URL=database_url).returncode == 0
-        path.write_text('title = "R"\n[[fields]]\nname = "age"\ntype = "integer"\nmin = 16\n')
-        result = run_manage("create_all", FORMS_DIR=str(tmp_path), DATABASE_URL=database_url)
-        assert "Traceback" not in result.stderr, result.stderr
-        assert "DRIFT column age is TEXT in the database but INTEGER" in result.stdout
-        assert "DRIFT rules of field age not applied" in result.stdout
-        # The release stops: the text column would take anything the new rules refuse.
-        assert result.returncode == 1 and "a field's type differs from its column's" in result.stderr
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS retyped CASCADE"))
+def create_all_after_retyping(tmp_path, database_url, form, before, after):
+    """Run create_all on a form with one field typed `before`, then `after`; return the second run."""
+    path = tmp_path / f"{form}.toml"
+    path.write_text(f'title = "R"\n[[fields]]\nname = "value"\ntype = "{before}"\n')
+    assert run_manage("create_all", FORMS_DIR=str(tmp_path), DATABASE_URL=database_url).returncode == 0
+    path.write_text(f'title = "R"\n[[fields]]\nname = "value"\ntype = "{after}"\nmin = 16\n')
+    return run_manage("create_all", FORMS_DIR=str(tmp_path), DATABASE_URL=database_url)
+
+
+@pytest.fixture
+def dropped(engine):
+    """Names of tables to drop after the test."""
+    names = []
+    yield names
+    with engine.begin() as conn:
+        for name in names:
+            conn.execute(text(f"DROP TABLE IF EXISTS {name} CASCADE"))
+
+
+def test_a_retyped_field_is_drift_not_a_traceback(tmp_path, database_url, dropped):
+    dropped.append("retyped")
+    result = create_all_after_retyping(tmp_path, database_url, "retyped", "text", "integer")
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "DRIFT column value is TEXT in the database but INTEGER" in result.stdout
+    assert "DRIFT rules of field value not applied" in result.stdout
+    # The release stops: the text column would take anything the new rules refuse.
+    assert result.returncode == 1 and "a field's type differs from its column's" in result.stderr
 
 
 def test_a_database_refusal_in_create_all_is_one_line(tmp_path, database_url, engine):
@@ -224,16 +236,9 @@ def test_unreadable_form_files_are_one_line(tmp_path):
 
 
 def test_a_field_retyped_to_decimal_stops_the_release_before_anything_is_rounded(tmp_path, database_url,
-                                                                                engine):
-    path = tmp_path / "dose.toml"
-    path.write_text('title = "D"\n[[fields]]\nname = "mg"\ntype = "integer"\n')
-    try:
-        assert run_manage("create_all", FORMS_DIR=str(tmp_path), DATABASE_URL=database_url).returncode == 0
-        path.write_text('title = "D"\n[[fields]]\nname = "mg"\ntype = "decimal"\n')
-        result = run_manage("create_all", FORMS_DIR=str(tmp_path), DATABASE_URL=database_url)
-        assert result.returncode == 1, result.stdout
-        assert "ALTER TABLE dose ALTER COLUMN mg TYPE NUMERIC USING mg::NUMERIC;" in result.stdout
-        assert "1.5 into an integer column is stored as 2" in result.stderr
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS dose CASCADE"))
+                                                                                dropped):
+    dropped.append("dose")
+    result = create_all_after_retyping(tmp_path, database_url, "dose", "integer", "decimal")
+    assert result.returncode == 1, result.stdout
+    assert "ALTER TABLE dose ALTER COLUMN value TYPE NUMERIC USING value::NUMERIC;" in result.stdout
+    assert "1.5 into an integer column is stored as 2" in result.stderr

@@ -11,11 +11,16 @@ from tests.conftest import make_app
 PASSWORD = "correct horse battery staple"
 
 
+def fresh_admin_app(database_url, engine, password):
+    """An app with /admin on under `password`, no failed logins or PI sessions left over."""
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE admin_login_failures, admin_sessions"))
+    return make_app(database_url, ADMIN_PASSWORD=password)
+
+
 @pytest.fixture
 def admin_app(app, database_url, engine):
-    with engine.begin() as conn:
-        conn.execute(text("TRUNCATE admin_login_failures"))
-    return make_app(database_url, ADMIN_PASSWORD=PASSWORD)
+    return fresh_admin_app(database_url, engine, PASSWORD)
 
 
 def login(client, password=PASSWORD):

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.conftest import make_app
-from tests.test_admin import add_rows, login
+from tests.test_admin import add_rows, fresh_admin_app, login
 
 # Hostile but valid: Greek, CJK, emoji, quotes and a backslash, well over 12 characters.
 PASSWORD = 'Καλημέρα 世界 🔐 "quoted" \\ back'
@@ -12,9 +12,7 @@ PASSWORD = 'Καλημέρα 世界 🔐 "quoted" \\ back'
 
 @pytest.fixture
 def admin_app(app, database_url, engine):
-    with engine.begin() as conn:
-        conn.execute(text("TRUNCATE admin_login_failures, admin_sessions"))
-    return make_app(database_url, ADMIN_PASSWORD=PASSWORD)
+    return fresh_admin_app(database_url, engine, PASSWORD)
 
 
 def signed_in_pair(admin_app):

@@ -1,5 +1,6 @@
 """The collector's command line: `python manage.py --help` lists the commands."""
 
+import logging
 import os
 import sys
 from contextlib import contextmanager, nullcontext
@@ -9,17 +10,18 @@ import click
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from collector.db import invites
-from collector.ops.config import ConfigError
 from collector.db.database import db
 from collector.db.export import ProgressWriter, copy_sql, copy_to
-from collector.web.factory import create_app
-from collector.ops.failed_writes import describe_error
 from collector.db.migrate import create_all
-from collector.ops.outfile import OutputError, output_file
-from collector.web.registry import load_registry
-from collector.ops.replay import FAILED, Summary, outcomes, rejected_lines
-from collector.forms.spec_checks import SpecError
 from collector.db.system_tables import ensure_system_tables
+from collector.forms.spec_checks import SpecError
+from collector.ops.config import ConfigError
+from collector.ops.failed_writes import describe_error
+from collector.ops.gunicorn_logging import RedactInviteCodes
+from collector.ops.outfile import OutputError, output_file
+from collector.ops.replay import FAILED, Summary, outcomes, rejected_lines
+from collector.web.factory import create_app
+from collector.web.registry import load_registry
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 # Where the embedded PostgreSQL keeps its data; tests point it elsewhere.
@@ -75,6 +77,8 @@ def dev(host, port):
     from werkzeug.serving import run_simple
 
     signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
+    # The dev server logs each request line; a mangled invite link must not show its code.
+    logging.getLogger("werkzeug").addFilter(RedactInviteCodes())
 
     with app_on_database(announce=True) as app:
         report_changes(create_all(db.engine, app.extensions["collector"]))

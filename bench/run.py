@@ -25,8 +25,8 @@ from sqlalchemy import create_engine, make_url
 from bench import data, loadgen
 from bench.processes import ROOT, ConnectionPeak, Server, environment, free_port, timed_run
 from bench.session import signed_in_form
-from collector.ops.config import normalise_database_url
 from collector.db.embedded import ensure_database, start_embedded
+from collector.ops.config import normalise_database_url
 from tests.helpers import valid_intake
 
 

@@ -6,8 +6,8 @@ import urllib.request
 
 from sqlalchemy import create_engine
 
-from collector.ops.config import normalise_database_url
 from collector.db.invites import create_invite
+from collector.ops.config import normalise_database_url
 from tests.helpers import sign_in_over_http
 
 

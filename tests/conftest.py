@@ -5,11 +5,11 @@ import os
 import pytest
 from sqlalchemy import create_engine, text
 
-from collector.ops.config import normalise_database_url
-from collector.web.factory import create_app
 from collector.db.invites import create_invite
 from collector.db.migrate import create_all
 from collector.db.sqlviews import refresh_views
+from collector.ops.config import normalise_database_url
+from collector.web.factory import create_app
 from tests.helpers import sign_in
 
 

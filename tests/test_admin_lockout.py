@@ -3,8 +3,8 @@
 import pytest
 from sqlalchemy import inspect, text
 
-from collector.web.known_device import COOKIE
 from collector.db.system_tables import ensure_system_tables
+from collector.web.known_device import COOKIE
 from tests.conftest import make_app
 
 PASSWORD = "Ωραίο πρωινό 朝 ☕ \"x\" \\ y"

@@ -8,8 +8,8 @@ import time
 import pytest
 from flask import request
 
-from collector.ops.config import ConfigError, normalise_database_url, secret_key
 from collector.db.database import db
+from collector.ops.config import ConfigError, normalise_database_url, secret_key
 from tests.conftest import make_app
 from tests.helpers import free_port
 

@@ -7,8 +7,8 @@ import time
 import pytest
 from sqlalchemy import create_engine, text
 
-from collector.ops.config import normalise_database_url
 from collector.db.embedded import start_embedded
+from collector.ops.config import normalise_database_url
 from tests.helpers import free_port, invite_link
 from tests.load import ConnectionSampler, FormClient, Load
 from tests.processes import (PROJECT_ROOT, WebProcess, as_heroku_url, process_environment,

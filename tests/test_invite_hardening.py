@@ -85,3 +85,13 @@ def test_invites_lists_a_switched_off_code(app, database_url, engine):
     app.test_client().get(f"/invite/{code}")
     listed = run_manage("invites", DATABASE_URL=database_url)
     assert listed.returncode == 0 and "signs in no new device: send a new invite" in listed.stdout
+
+
+def test_the_dev_servers_request_log_redacts_invite_paths():
+    import logging
+    from collector.ops.gunicorn_logging import RedactInviteCodes
+    code = "Jx3" + "a" * 40
+    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '%s - - [%s] %s', (
+        "127.0.0.1", "22/Nov/2026", f'"GET /invite%23{code} HTTP/1.1" 410 -'), None)
+    assert RedactInviteCodes().filter(record)
+    assert code not in record.getMessage() and '"GET /invite[redacted] HTTP/1.1" 410' in record.getMessage()

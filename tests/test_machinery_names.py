@@ -4,9 +4,9 @@ import pytest
 from sqlalchemy import text
 
 from collector.db.migrate import create_all
-from collector.forms.names import RESERVED_TABLE_NAMES, relation_names
 from collector.db.storage import _insert
 from collector.db.system_tables import ensure_system_tables, system_metadata
+from collector.forms.names import RESERVED_TABLE_NAMES, relation_names
 from tests.conftest import make_app
 from tests.helpers import hidden_inputs, sign_in
 from tests.processes import run_manage

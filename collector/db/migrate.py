@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from sqlalchemy import inspect, text
 
 from collector.db.checks import field_checks
+from collector.db.schema import column_comment, metadata_columns, table_comment
+from collector.db.sqltext import ddl
+from collector.db.sqlviews import refresh_views
 from collector.db.system_tables import ensure_system_tables
 from collector.forms.names import time_index_name
-from collector.db.sqltext import ddl
-from collector.db.schema import column_comment, metadata_columns, table_comment
-from collector.db.sqlviews import refresh_views
 
 LOCK_KEY = "collector.create_all"
 

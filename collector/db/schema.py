@@ -8,8 +8,8 @@ from sqlalchemy import (ARRAY, BigInteger, Boolean, CheckConstraint, Column, Dat
                         Identity, Index, Integer, Numeric, Table, Text, Uuid, func)
 
 from collector.db.checks import field_checks
-from collector.forms.names import time_index_name
 from collector.db.sqltext import ddl
+from collector.forms.names import time_index_name
 
 SQL_TYPES = {
     "text": Text, "long_text": Text, "email": Text, "choice": Text,

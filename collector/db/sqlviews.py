@@ -8,9 +8,9 @@ create_all rebuilds them from the form files each time; views hold no data.
 from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 
+from collector.db.schema import field_rules, metadata_columns
 from collector.db.sqltext import ddl, sql_literal
 from collector.forms.names import labelled_view_name
-from collector.db.schema import field_rules, metadata_columns
 
 CODEBOOK_COLUMNS = ("form", "form_title", "position", "field", "label", "type", "required",
                     "hint", "rules", "choices")

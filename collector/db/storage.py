@@ -6,10 +6,10 @@ from functools import lru_cache
 from sqlalchemy import bindparam, select, true
 from sqlalchemy.dialects.postgresql import insert
 
+from collector.db.system_tables import invites
 from collector.forms.conflicts import SubmissionConflict, differences
 from collector.ops.failed_writes import record_failed_write
 from collector.ops.logs import log_event
-from collector.db.system_tables import invites
 
 # Bind parameters of our own start with "_": a field name must start with a
 # letter (names.py), so no field can ever share a parameter with the machinery.

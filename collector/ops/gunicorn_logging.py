@@ -5,6 +5,7 @@ than an access_log_format template) keeps a path with quotes in it valid JSON.
 """
 
 import json
+import logging
 import re
 from datetime import datetime, timezone
 
@@ -24,6 +25,17 @@ def redact_path(path):
     if not match:
         return path
     return match.group(1) + ("/" if match.group(2).startswith("/") else "") + "[redacted]"
+
+
+_INVITE_IN_TEXT = re.compile(r"(/+invite)(?=[^\s\"]+)[^\s\"]+", re.IGNORECASE)
+
+
+class RedactInviteCodes(logging.Filter):
+    """Redact /invite… paths in a log line of free text (werkzeug's dev server log)."""
+
+    def filter(self, record):
+        record.msg, record.args = _INVITE_IN_TEXT.sub(r"\1[redacted]", record.getMessage()), ()
+        return True
 
 
 class JsonAccessLogger(Logger):

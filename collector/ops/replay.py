@@ -10,12 +10,12 @@ nothing the second time.
 import json
 from dataclasses import dataclass, field
 
+from collector.db.storage import insert_once, stored_differences
 from collector.forms.conflicts import SubmissionConflict, differences
 from collector.ops.failed_writes import describe_error, json_value
 from collector.ops.log_items import Unreadable
 from collector.ops.log_records import read_records
 from collector.ops.replay_checks import checked
-from collector.db.storage import insert_once, stored_differences
 
 # Outcomes that make replay exit non-zero: the entry is not in the database as held.
 FAILED = ("rejected", "conflict", "unreadable", "incomplete")

@@ -6,10 +6,10 @@ from flask import (Blueprint, Response, abort, current_app, redirect, render_tem
                    url_for)
 from sqlalchemy import func, select
 
-from collector.web import admin_auth, admin_sessions, known_device
-from collector.web.chart import build_chart, daily_counts
 from collector.db.database import db
 from collector.db.export import copy_sql, stream_csv
+from collector.web import admin_auth, admin_sessions, known_device
+from collector.web.chart import build_chart, daily_counts
 from collector.web.registry import current_registry, form_or_404
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

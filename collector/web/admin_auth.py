@@ -14,9 +14,9 @@ import hmac
 from flask import current_app, request
 from sqlalchemy import func, select
 
-from collector.web import admin_sessions, known_device
 from collector.db.database import db
 from collector.db.system_tables import admin_login_failures as failures
+from collector.web import admin_sessions, known_device
 
 WINDOW_MINUTES = 15
 MAX_FAILURES_PER_IP = 10

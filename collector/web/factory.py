@@ -13,14 +13,14 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from collector.db import readback
-from collector.ops import logs
-from collector.web import security
-from collector.ops.config import PROJECT_ROOT, ConfigError, load_config
 from collector.db.database import db
+from collector.forms.spec_checks import SpecError
+from collector.ops import logs
+from collector.ops.config import PROJECT_ROOT, ConfigError, load_config
+from collector.web import security
+from collector.web.admin import bp as admin_blueprint
 from collector.web.errors import register_error_handlers
 from collector.web.registry import load_registry
-from collector.forms.spec_checks import SpecError
-from collector.web.admin import bp as admin_blueprint
 from collector.web.views import bp as forms_blueprint
 
 csrf = CSRFProtect()

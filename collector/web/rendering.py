@@ -4,9 +4,9 @@ from dataclasses import dataclass
 
 from flask import render_template
 
-from collector.web import references, widgets
 from collector.forms.conflicts import shown
 from collector.forms.validation import raw_value
+from collector.web import references, widgets
 
 
 @dataclass(frozen=True)

@@ -8,15 +8,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 
 from collector.db import invites
-from collector.forms import messages
-from collector.web import access, references
-from collector.ops.config import CSRF_TOKEN_HOURS
-from collector.forms.conflicts import SubmissionConflict
 from collector.db.database import db
+from collector.db.storage import HeldForRecovery, InviteRevoked, find_saved, save_submission
+from collector.forms import messages
+from collector.forms.conflicts import SubmissionConflict
+from collector.forms.validation import validate_submission
+from collector.ops.config import CSRF_TOKEN_HOURS
+from collector.web import access, references
 from collector.web.registry import current_registry, form_or_404
 from collector.web.rendering import render_form
-from collector.db.storage import HeldForRecovery, InviteRevoked, find_saved, save_submission
-from collector.forms.validation import validate_submission
 
 bp = Blueprint("forms", __name__)
 

@@ -276,3 +276,17 @@ def test_a_revoked_browser_gets_no_form_back_from_a_bad_submit_or_the_saved_page
         assert response.status_code == 403 and "Participant ID" not in response.get_data(as_text=True)
     saved = client.get(f"/forms/intake/saved/{hidden['submission_id']}")
     assert saved.status_code == 403 and "is saved" not in saved.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("spell", [str.upper, lambda ref: ref.replace("-", ""),
+                                   lambda ref: "{" + ref + "}", lambda ref: "urn:uuid:" + ref])
+def test_another_spelling_of_the_reference_launders_no_signature(alice_and_bob, engine, spell):
+    alice, bob = alice_and_bob
+    hidden = first_post(alice, notes=GREEK_NOTE)
+    bobs = hidden_inputs(bob.get("/forms/intake").get_data(as_text=True))
+    again = bob.post("/forms/intake", data={**valid_intake(age_years="999"), **bobs,
+                                            "submission_id": spell(hidden["submission_id"])})
+    laundered = hidden_inputs(again.get_data(as_text=True))
+    assert again.status_code == 422 and laundered["submission_sig"] == ""
+    probe = bob.post("/forms/intake", data={**valid_intake(notes="probe"), **laundered})
+    assert probe.status_code == 409 and "ασθενής" not in probe.get_data(as_text=True)

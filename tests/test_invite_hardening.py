@@ -95,3 +95,21 @@ def test_the_dev_servers_request_log_redacts_invite_paths():
         "127.0.0.1", "22/Nov/2026", f'"GET /invite%23{code} HTTP/1.1" 410 -'), None)
     assert RedactInviteCodes().filter(record)
     assert code not in record.getMessage() and '"GET /invite[redacted] HTTP/1.1" 410' in record.getMessage()
+
+
+@pytest.mark.parametrize("address", ["/invite%2523{}", "/invite/x{}", "/Invite/{}", "/INVITE%23{}",
+                                     "/invite?{}", "/invite/?c={}", "/static/x?code={}"])
+def test_a_code_anywhere_in_an_address_is_switched_off(app, engine, address):
+    _id, code = create_invite(engine, ALICE)
+    app.test_client().get(address.format(code))
+    assert sign_in(app.test_client(), code).status_code == 403
+
+
+def test_on_heroku_a_code_in_a_plain_http_address_is_switched_off_before_the_redirect(database_url,
+                                                                                        engine, app):
+    from tests.conftest import make_app
+    heroku = make_app(database_url, DYNO="web.1")
+    _id, code = create_invite(engine, ALICE)
+    assert heroku.test_client().get(f"/invite/{code}").status_code == 410
+    assert sign_in(app.test_client(), code).status_code == 403
+

@@ -38,9 +38,18 @@ def code_from_input(text):
     return found[-1] if found else text.strip()
 
 
+# A code pasted into a path may sit inside a longer run of such characters
+# (/invite%2523<code>): every window of a run is tried, up to this many.
+MAX_WINDOWS = 512
+_RUN = re.compile(r"[A-Za-z0-9_-]{43,}")
+
+
 def codes_in(text):
-    """Return every string in `text` shaped like an invite code."""
-    return CODE.findall(text)
+    """Return every 43-character window of URL-safe characters in `text` (possible codes)."""
+    windows = []
+    for run in _RUN.findall(text):
+        windows += [run[start:start + 43] for start in range(len(run) - 42)]
+    return windows[:MAX_WINDOWS]
 
 
 def mark_exposed(engine, codes):

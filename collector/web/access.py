@@ -7,8 +7,8 @@ the invite, so a revoke takes effect everywhere at once.
 
 from dataclasses import dataclass
 
-from flask import render_template, session
-from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeout
+from flask import render_template, request, session
+from sqlalchemy.exc import OperationalError, SQLAlchemyError, TimeoutError as PoolTimeout
 
 from collector.db import invites
 from collector.db.database import db
@@ -107,3 +107,31 @@ REVOKED_ON_OPEN = ("Your invite link has been revoked, so this device is signed 
 def denied_page(error):
     """Render the page for AccessDenied (403)."""
     return render_template("message.html", title="Invite needed", message=str(error)), 403
+
+
+OLD_LINK = ("This link carries its code where the server's logs can see it (an older kind of "
+            "link, or an app changed the '#' in it), so it signs no one in and has been switched "
+            "off. Ask your PI for a new invite link.")
+
+
+def switch_off_codes_in_addresses():
+    """Switch off any invite code a request carries in its path or query (before_request).
+
+    Heroku's router logs both, so such a code must sign no one in from then on
+    (old /invite/<code> links, a '#' an app encoded as %23 or %2523, a code
+    pasted after '?'). /invite… paths other than /invite itself answer 410.
+    Runs first, before the HTTPS redirect: the router has logged the code
+    whatever we answer. Costs nothing unless the address holds a code-shaped run.
+    """
+    address = request.path + "?" + request.query_string.decode("latin-1")
+    codes = [code for code in invites.codes_in(address) if any(c.isupper() for c in code)]
+    if codes:
+        try:
+            invites.mark_exposed(db.engine, codes)
+        except SQLAlchemyError:
+            pass  # the database is down: the code signs no one in now either
+    path = request.path.lower().rstrip("/")
+    if path.startswith("/invite") and path != "/invite":
+        return render_template("message.html", title="This invite link no longer works",
+                               message=OLD_LINK), 410
+    return None

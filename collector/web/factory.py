@@ -17,7 +17,7 @@ from collector.db.database import db
 from collector.forms.spec_checks import SpecError
 from collector.ops import logs
 from collector.ops.config import PROJECT_ROOT, ConfigError, load_config
-from collector.web import security
+from collector.web import access, security
 from collector.web.admin import bp as admin_blueprint
 from collector.web.errors import register_error_handlers
 from collector.web.registry import load_registry
@@ -49,6 +49,9 @@ def create_app(overrides=None, environ=None):
     # cross-origin refusal, then CSRF: a post from another site must get the plain
     # refusal, never CSRF's "values kept" form with a fresh token and cookie.
     app.before_request(logs.assign_request_id)
+    # An invite code in an address is in the router's log already: switch it
+    # off before anything else answers (even the HTTPS redirect).
+    app.before_request(access.switch_off_codes_in_addresses)
     app.before_request(security.redirect_to_https)
     app.before_request(security.refuse_cross_origin)
     csrf.init_app(app)

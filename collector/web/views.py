@@ -4,10 +4,8 @@ import uuid
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 
-from collector.db import invites
 from collector.db.database import db
 from collector.db.storage import HeldForRecovery, InviteRevoked, find_saved, save_submission
 from collector.forms import messages
@@ -52,27 +50,6 @@ def invite_sign_in():
                                code=request.form.get("code", "")), 409
     access.sign_in(found)
     return redirect(url_for(".index"), code=303)
-
-
-@bp.before_app_request
-def refuse_codes_in_paths():
-    """Answer 410 to /invite/<code>, /invite%23<code>, /invite;<code> …, and switch the code off.
-
-    A code in the path is in Heroku's router log (old links, or an app that
-    encoded the '#'); it must sign no one in from then on.
-    """
-    path = request.path
-    if path == "/invite" or not path.startswith("/invite"):
-        return None
-    try:
-        invites.mark_exposed(db.engine, invites.codes_in(path))
-    except SQLAlchemyError:
-        pass  # the database is down: the code signs no one in now either
-    return render_template("message.html", title="This invite link no longer works",
-                           message="This link carries its code where the server's logs can see "
-                                   "it (an older kind of link, or an app changed the '#' in it), "
-                                   "so it signs no one in and has been switched off. Ask your "
-                                   "PI for a new invite link."), 410
 
 
 @bp.get("/forms/<name>")

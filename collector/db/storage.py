@@ -91,8 +91,8 @@ def save_submission(engine, spec, table, submission_id, values, submitter):
     if written:
         revoked = submitter.invite_id is not None and written.entered_by is None
         return Saved(inserted=True, invite_revoked=revoked)
-    revoked = submitter.invite_id is not None and not stored["_invite_active"]
-    return Saved(inserted=False, invite_revoked=revoked, stored_by=stored["entered_by"])
+    return Saved(inserted=False, invite_revoked=_invite_revoked(submitter.invite_id, stored),
+                 stored_by=stored["entered_by"])
 
 
 def _refuse_other_values(conn, spec, table, submission_id, values, submitter=None):
@@ -104,17 +104,22 @@ def _refuse_other_values(conn, spec, table, submission_id, values, submitter=Non
     """
     invite_id = submitter.invite_id if submitter else None
     stored = stored_row(conn, spec, table, submission_id, invite_id)
-    gated = spec.access == "invite"
-    if submitter and gated and invite_id is not None and not stored["_invite_active"]:
+    revoked = _invite_revoked(invite_id, stored)
+    if revoked and spec.access == "invite":
         raise InviteRevoked()
     if stored["submitted_at"] is None:
         raise RuntimeError(f"submission {submission_id} was neither written nor found")
     found = differences(spec, stored, values)
     if found:
         conflict = SubmissionConflict(submission_id, found, stored["submitted_at"], stored["entered_by"])
-        conflict.invite_revoked = invite_id is not None and not stored["_invite_active"]
+        conflict.invite_revoked = revoked
         raise conflict
     return stored
+
+
+def _invite_revoked(invite_id, stored):
+    """Whether the submitting browser had an invite that stored_row found revoked."""
+    return invite_id is not None and not stored["_invite_active"]
 
 
 def stored_row(conn, spec, table, submission_id, invite_id=None):
@@ -164,7 +169,3 @@ def stored_differences(engine, spec, table, submission_id, values):
         stored = stored_row(conn, spec, table, submission_id)
     return None if stored["submitted_at"] is None else differences(spec, stored, values)
 
-
-def is_saved(engine, table, submission_id):
-    """Return whether a row with this submission_id exists."""
-    return find_saved(engine, table, submission_id) is not None

@@ -10,11 +10,20 @@ and only a browser holding both counts as the entry's own.
 import hashlib
 import hmac
 import secrets
+import uuid
 
 from flask import current_app, session
 
 SIGNATURE_FIELD = "submission_sig"
 _BROWSER_KEY = "browser_key"
+
+
+def posted_reference(formdata):
+    """Return the reference a post carried as a UUID (any spelling uuid.UUID reads), or None."""
+    try:
+        return uuid.UUID(formdata.get("submission_id", ""))
+    except (ValueError, TypeError, AttributeError):
+        return None
 
 
 def signature(submission_id):

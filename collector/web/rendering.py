@@ -1,6 +1,5 @@
 """Draw a form spec as HTML with the RA's typed values and per-field messages."""
 
-import uuid
 from dataclasses import dataclass
 
 from flask import render_template
@@ -49,21 +48,13 @@ def render_form(spec, formdata, submission_id, errors=None, notice=None, status=
     return html, status
 
 
-def _posted_reference(formdata):
-    """Return the reference the post carried as a UUID (any spelling uuid.UUID reads), or None."""
-    try:
-        return uuid.UUID(formdata.get("submission_id", ""))
-    except (ValueError, TypeError, AttributeError):
-        return None
-
-
 def _signature(formdata, submission_id):
     """Sign a reference minted for this page; pass a posted one's proof back only if valid.
 
     Signing whatever reference a post carries (a 422 or a CSRF page shows it
     again) would hand any browser a valid proof for someone else's reference.
     """
-    if _posted_reference(formdata) == submission_id:
+    if references.posted_reference(formdata) == submission_id:
         given = formdata.get(references.SIGNATURE_FIELD)
         return given if references.issued_here(submission_id, given) else ""
     return references.signature(submission_id)

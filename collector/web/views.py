@@ -65,7 +65,7 @@ def submit(name):
     """Validate, write one row (at most once), and redirect to the confirmation."""
     spec, table = form_or_404(name)
     submitter = access.submitter(spec)  # before anything of the form is shown back
-    submission_id = _submission_id(request.form)
+    submission_id = references.posted_reference(request.form)
     values, errors = validate_submission(spec, request.form)
     if submission_id is None or errors:
         # The form is shown again: re-read the invite first, as opening it does.
@@ -137,7 +137,7 @@ def csrf_failed(error):
         access.check_can_open(spec)
     except access.AccessDenied as denied:
         return access.denied_page(denied)
-    return render_form(spec, request.form, _submission_id(request.form) or uuid.uuid4(), status=400,
+    return render_form(spec, request.form, references.posted_reference(request.form) or uuid.uuid4(), status=400,
                        notice=f"{reason}, so the entry was not saved yet. Your values are kept "
                               "below: check them and press Submit again.")
 
@@ -161,9 +161,3 @@ def _conflict_page(spec, conflict, detailed):
     return render_form(spec, request.form, uuid.uuid4(), status=409, conflict=conflict,
                        conflict_detailed=detailed)
 
-
-def _submission_id(formdata):
-    try:
-        return uuid.UUID(formdata.get("submission_id", ""))
-    except ValueError:
-        return None

@@ -1,0 +1,138 @@
+"""Write a form's checked logic as the JSON program static/form_logic.js runs.
+
+The page embeds it in <script type="application/json" id="form-logic"> (data,
+not code: the CSP forbids inline script, and nothing is ever eval'd). It
+carries every rule the browser needs to reach the server's answer: each
+field's effective relevance, calculation and constraint as trees, its own
+value rules with the server's messages, the form's timezone, and the exact
+characters Python's str.strip() removes.
+"""
+
+import sys
+from datetime import date, datetime, timezone as tz
+from decimal import Decimal
+
+from collector.forms import messages
+from collector.forms import values as parse
+from collector.forms.expressions.tree import (Arith, Call, Compare, IsEmpty, Literal, Logic, Negate,
+                                              Ref)
+from collector.forms.validation import show_bound
+
+# What str.strip() (and so every parser in values.py) removes: str.isspace() over all code
+# points. JavaScript's trim() differs (it strips U+FEFF, keeps U+001C-U+001F and U+0085).
+STRIP_CHARACTERS = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+# Stands for the count in a length message; the browser puts the count in.
+USED = "{used}"
+
+
+def program(spec):
+    """Return the JSON-ready program for `spec`, fields in evaluation order."""
+    from collector.forms import logic  # the spec integration's module: relevance and order
+    fields = [field_entry(spec.field(name), spec.timezone, shown_when=logic.shown_when(spec, spec.field(name)))
+              for name in logic.evaluation_order(spec)]
+    sections = [{"name": s.name, "shown_when": encode(s.relevant.tree) if s.relevant else None}
+                for s in getattr(spec, "sections", ())]
+    return assemble(fields, spec.timezone, sections)
+
+
+def has_logic(spec):
+    """Return whether the page needs the logic scripts at all."""
+    return bool(getattr(spec, "sections", ())) or any(
+        getattr(f, key, None) is not None for f in spec.fields
+        for key in ("relevant", "constraint", "calculation"))
+
+
+def assemble(fields, timezone, sections=()):
+    """Return the program: `fields` (from field_entry, in evaluation order) and the form's settings."""
+    return {
+        "timezone": timezone.key,
+        "strip": STRIP_CHARACTERS,
+        "messages": {
+            "whole_number": messages.WHOLE_NUMBER, "number": messages.NUMBER,
+            "int_range": messages.out_of_int_range(parse.INT_MIN, parse.INT_MAX),
+            "date": messages.DATE, "datetime": messages.DATETIME,
+            "datetime_range": messages.DATETIME_RANGE, "email": messages.EMAIL, "nul": messages.NUL,
+            "unlisted_choice": messages.UNLISTED_CHOICE, "unlisted_choices": messages.UNLISTED_CHOICES,
+        },
+        "limits": {"int_min": parse.INT_MIN, "int_max": parse.INT_MAX,
+                   "max_number_chars": parse.MAX_NUMBER_CHARS},
+        "fields": list(fields),
+        "sections": list(sections),
+    }
+
+
+def field_entry(field, timezone, shown_when=None):
+    """Return one field's part of the program; `shown_when` is its effective relevance tree."""
+    calculation = getattr(field, "calculation", None)
+    constraint = getattr(field, "constraint", None)
+    return {
+        "name": field.name,
+        "type": field.type,
+        "required": field.required,
+        "shown_when": encode(shown_when) if shown_when is not None else None,
+        "calculation": encode(calculation.tree) if calculation else None,
+        "constraint": encode(constraint.tree) if constraint else None,
+        "constraint_message": constraint_message(field) if constraint else None,
+        "rules": {"min": _value(field.min), "max": _value(field.max),
+                  "min_length": field.min_length, "max_length": field.max_length,
+                  "pattern": field.pattern, "places": field.places,
+                  "choices": list(field.choice_values)},
+        "messages": _field_messages(field, timezone),
+    }
+
+
+def constraint_message(field):
+    """Return what the RA reads when the field's constraint is false."""
+    given = getattr(field, "constraint_message", "")
+    return given or f"Check this answer: it must satisfy {field.constraint.source}."
+
+
+def _field_messages(field, timezone):
+    found = {"required": messages.required(field)}
+    if field.max_length:
+        found["too_long"] = messages.too_long(field.max_length, USED)
+    if field.min_length:
+        found["too_short"] = messages.too_short(field.min_length, USED)
+    if field.pattern:
+        found["pattern"] = messages.pattern(field)
+    if field.places is not None:
+        found["places"] = messages.places(field.places)
+    if field.min is not None:
+        found["below"] = messages.below(field, show_bound(field, field.min, timezone))
+    if field.max is not None:
+        found["above"] = messages.above(field, show_bound(field, field.max, timezone))
+    return found
+
+
+def encode(node):
+    """Return a checked expression tree as JSON-ready dicts (the node kinds form_logic.js reads)."""
+    if isinstance(node, Literal):
+        return {"k": "lit", "t": node.type, "v": _value(node.value)}
+    if isinstance(node, Ref):
+        return {"k": "ref", "t": node.type, "n": node.name}
+    if isinstance(node, IsEmpty):
+        return {"k": "empty", "t": node.type, "neg": node.negated, "a": encode(node.operand)}
+    if isinstance(node, Negate):
+        return {"k": "neg", "t": node.type, "a": encode(node.operand)}
+    kinds = {Arith: "arith", Compare: "cmp", Logic: "logic"}
+    if type(node) in kinds:
+        return {"k": kinds[type(node)], "t": node.type, "op": node.op,
+                "l": encode(node.left), "r": encode(node.right)}
+    if isinstance(node, Call):
+        return {"k": "call", "t": node.type, "f": node.name, "a": [encode(a) for a in node.args]}
+    raise TypeError(f"no browser form for expression node {node!r}")
+
+
+def _value(value):
+    """Write a literal or a bound as text the browser parses exactly (no floats, no exponents)."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime):
+        return value.astimezone(tz.utc).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"no browser form for the value {value!r}")

@@ -243,6 +243,15 @@
       ":" + pad(rest % 60, 2) + (fraction ? "." + pad(fraction, 6) : "") + "+00:00";
   }
 
+  /* str() of a Python datetime in the form's zone: "2026-03-29 02:30:00+01:00". */
+  function localDatetimeText(micros, zone) {
+    var offset = offsetAt(zone, Number(micros / MICROS));
+    var text = datetimeText(micros + BigInt(offset) * MICROS).replace("T", " ").replace("+00:00", "");
+    var size = Math.abs(offset);
+    return text + (offset < 0 ? "-" : "+") + pad(Math.floor(size / 3600), 2) + ":" +
+      pad(Math.floor(size / 60) % 60, 2) + (size % 60 ? ":" + pad(size % 60, 2) : "");
+  }
+
   function todayIn(zone) {
     var p = wallParts(zone, Math.floor(Date.now() / 1000));
     return daysFromCivil(p.year, p.month, p.day);
@@ -512,14 +521,26 @@
     return value === "" ? null : value;
   }
 
+  /* What validation.check_typed says of a value nobody typed, in messages.calculated's words. */
   function calculationProblem(field, value, p) {
+    var problem = typedProblem(field, value, p);
+    if (!problem) return null;
+    var shown = typeof value === "bigint" ? localDatetimeText(value, p.zone) : outward(value);
+    return p.messages.calculated.replace(/\{(value|problem)\}/g, function (_, key) {
+      return key === "value" ? shown : problem;
+    });
+  }
+
+  function typedProblem(field, value, p) {
     if (value === null) return null;
     if (field.type === "integer" &&
         (value.m < BigInt(p.limits.int_min) || value.m > BigInt(p.limits.int_max))) return p.messages.int_range;
-    if (typeof value === "string") {
+    if (field.type === "text" || field.type === "long_text") {
       var problem = lengthProblem(field, value);
       if (problem) return problem;
+      if (field.pattern && !field.pattern.test(value)) return field.messages.pattern;
     }
+    if (field.type === "datetime" && (value < EARLIEST || value > LATEST)) return p.messages.datetime_range;
     return rangeProblem(field, value);
   }
 

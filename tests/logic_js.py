@@ -19,24 +19,18 @@ def field(name, type, **rules):
     return Field(name=name, type=type, label=name.replace("_", " ").capitalize(), **rules)
 
 
-class Logical:
-    """A field with relevance, constraint and calculation, whatever Field itself carries."""
-
-    def __init__(self, base, **logic):
-        self._base = base
-        self.calculation = self.constraint = None
-        self.constraint_message = ""
-        for key, value in logic.items():
-            setattr(self, key, Expression(key, value) if isinstance(value, t.Node) else value)
-
-    def __getattr__(self, name):
-        return getattr(self._base, name)
+def logical(base, **logic):
+    """Return `base` with relevance, constraint and calculation trees (wrapped as Expressions)."""
+    logic = {key: Expression(key, value) if isinstance(value, t.Node) else value for key, value in logic.items()}
+    if logic.get("constraint") and not logic.get("constraint_message"):
+        logic["constraint_message"] = f"Check this answer: it must satisfy {logic['constraint'].source}."
+    return dataclasses.replace(base, **logic)
 
 
 def build(entries, zone="UTC", sections=()):
     """Return a program from [(field, shown_when tree or None, logic dict)] in evaluation order."""
     timezone = ZoneInfo(zone)
-    fields = [logic_json.field_entry(Logical(f, **logic), timezone, shown_when=shown)
+    fields = [logic_json.field_entry(logical(f, **logic), timezone, shown_when=shown)
               for f, shown, logic in entries]
     return logic_json.assemble(fields, timezone, sections)
 
@@ -100,7 +94,3 @@ def call(name, type, *args):
 
 def empty(node, negated=False):
     return t.IsEmpty(node, negated, type="boolean")
-
-
-def replace(entry_field, **changes):
-    return dataclasses.replace(entry_field, **changes)

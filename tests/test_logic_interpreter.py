@@ -150,15 +150,23 @@ def test_a_calculated_value_outside_its_rules_is_an_error_on_it(logic_page):
     program = calc("decimal", arith("*", decimal_ref("a"), decimal_ref("b"), "decimal"), [A, B],
                    places=1, min=Decimal("10"), max=Decimal("50"))
     results = logic_page.evaluate(program, [{"a": "400", "b": "1"}, {"a": "5", "b": "1"}, {"a": "20", "b": "1"}])
-    assert [r["errors"].get("out") for r in results] == ["Enter at most 50.", "Enter at least 10.", None]
+    assert [r["errors"].get("out") for r in results] == [
+        messages.calculated(Decimal("400.0"), "Enter at most 50."),
+        messages.calculated(Decimal("5.0"), "Enter at least 10."), None]
     assert [r["kinds"].get("out") for r in results] == ["calculation", "calculation", None]
     assert results[0]["values"]["out"] == "400.0"
     program = calc("integer", arith("*", ref("i", "integer"), ref("j", "integer"), "integer"), [I, J])
     result = logic_page.evaluate(program, [{"i": "100000", "j": "100000"}])[0]
-    assert result["errors"] == {"out": messages.out_of_int_range(parse.INT_MIN, parse.INT_MAX)}
+    assert result["errors"] == {"out": messages.calculated(10 ** 10, messages.out_of_int_range(parse.INT_MIN, parse.INT_MAX))}
     program = calc("text", call("concat", "text", ref("s", "text"), ref("u", "text")), [TXT, TXT2], max_length=3)
     result = logic_page.evaluate(program, [{"s": "Ζω", "u": "ή😀"}])[0]
-    assert result["errors"] == {"out": "Use at most 3 characters (you used 4)."}
+    assert result["errors"] == {"out": messages.calculated("Ζωή😀", "Use at most 3 characters (you used 4).")}
+    # A calculated text keeps the field's pattern too (validation.check_typed), whatever "$&" it holds.
+    program = calc("text", call("concat", "text", ref("s", "text"), ref("u", "text")), [TXT, TXT2],
+                   pattern="[A-Z]+", hint="capitals {value} $&")
+    results = logic_page.evaluate(program, [{"s": "AB", "u": "C"}, {"s": "a$&", "u": "{problem}"}])
+    assert [r["errors"] for r in results] == [
+        {}, {"out": messages.calculated("a$&{problem}", "Use the expected format: capitals {value} $&.")}]
 
 
 KLEENE = [True, False, None]

@@ -12,7 +12,7 @@ import sys
 from datetime import date, datetime, timezone as tz
 from decimal import Decimal
 
-from collector.forms import messages
+from collector.forms import logic, messages
 from collector.forms import values as parse
 from collector.forms.expressions.tree import (Arith, Call, Compare, IsEmpty, Literal, Logic, Negate,
                                               Ref)
@@ -21,25 +21,23 @@ from collector.forms.validation import show_bound
 # What str.strip() (and so every parser in values.py) removes: str.isspace() over all code
 # points. JavaScript's trim() differs (it strips U+FEFF, keeps U+001C-U+001F and U+0085).
 STRIP_CHARACTERS = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
-# Stands for the count in a length message; the browser puts the count in.
-USED = "{used}"
+# Stand for the count in a length message, and for a calculated value and what is wrong
+# with it; the browser fills them in.
+USED, VALUE, PROBLEM = "{used}", "{value}", "{problem}"
 
 
 def program(spec):
     """Return the JSON-ready program for `spec`, fields in evaluation order."""
-    from collector.forms import logic  # the spec integration's module: relevance and order
     fields = [field_entry(spec.field(name), spec.timezone, shown_when=logic.shown_when(spec, spec.field(name)))
               for name in logic.evaluation_order(spec)]
     sections = [{"name": s.name, "shown_when": encode(s.relevant.tree) if s.relevant else None}
-                for s in getattr(spec, "sections", ())]
+                for s in spec.sections]
     return assemble(fields, spec.timezone, sections)
 
 
 def has_logic(spec):
     """Return whether the page needs the logic scripts at all."""
-    return bool(getattr(spec, "sections", ())) or any(
-        getattr(f, key, None) is not None for f in spec.fields
-        for key in ("relevant", "constraint", "calculation"))
+    return spec.has_logic or bool(spec.sections)
 
 
 def assemble(fields, timezone, sections=()):
@@ -53,6 +51,7 @@ def assemble(fields, timezone, sections=()):
             "date": messages.DATE, "datetime": messages.DATETIME,
             "datetime_range": messages.DATETIME_RANGE, "email": messages.EMAIL, "nul": messages.NUL,
             "unlisted_choice": messages.UNLISTED_CHOICE, "unlisted_choices": messages.UNLISTED_CHOICES,
+            "calculated": messages.calculated(VALUE, PROBLEM),
         },
         "limits": {"int_min": parse.INT_MIN, "int_max": parse.INT_MAX,
                    "max_number_chars": parse.MAX_NUMBER_CHARS},
@@ -63,8 +62,7 @@ def assemble(fields, timezone, sections=()):
 
 def field_entry(field, timezone, shown_when=None):
     """Return one field's part of the program; `shown_when` is its effective relevance tree."""
-    calculation = getattr(field, "calculation", None)
-    constraint = getattr(field, "constraint", None)
+    calculation, constraint = field.calculation, field.constraint
     return {
         "name": field.name,
         "type": field.type,
@@ -72,19 +70,13 @@ def field_entry(field, timezone, shown_when=None):
         "shown_when": encode(shown_when) if shown_when is not None else None,
         "calculation": encode(calculation.tree) if calculation else None,
         "constraint": encode(constraint.tree) if constraint else None,
-        "constraint_message": constraint_message(field) if constraint else None,
+        "constraint_message": field.constraint_message if constraint else None,
         "rules": {"min": _value(field.min), "max": _value(field.max),
                   "min_length": field.min_length, "max_length": field.max_length,
                   "pattern": field.pattern, "places": field.places,
                   "choices": list(field.choice_values)},
         "messages": _field_messages(field, timezone),
     }
-
-
-def constraint_message(field):
-    """Return what the RA reads when the field's constraint is false."""
-    given = getattr(field, "constraint_message", "")
-    return given or f"Check this answer: it must satisfy {field.constraint.source}."
 
 
 def _field_messages(field, timezone):

@@ -84,6 +84,8 @@
       idInput.value = earlier.id;  // same reference: a retry can never make a second row
       if (sigInput && earlier.draft.sig) sigInput.value = earlier.draft.sig;
       fill(earlier.draft.values);
+      // Form logic (form_page.js) shows, hides and calculates again from the restored values.
+      form.dispatchEvent(new CustomEvent("collector:filled"));
       box.hidden = true;
       say("Your unsent entry is back. Check it and press Submit.");
     });

@@ -56,27 +56,53 @@
     control.removeAttribute("aria-invalid");
   }
 
-  form.addEventListener("submit", function (event) {
+  /* The message a control would be refused with now, or null. A calculated field
+   * (readonly, so never checked by the browser) carries its problem from form_page.js. */
+  function problemOf(control) {
+    if (control.hasAttribute("data-calculated")) return control.getAttribute("data-logic-error") || null;
+    if (!control.willValidate) return null;
+    return control.checkValidity() ? null : messageFor(control);
+  }
+
+  /* Show every problem inside `container` next to its field; return the first control with one. */
+  function check(container) {
     var first = null;
     // Not form.elements: a field named "elements" would shadow it.
-    Array.prototype.forEach.call(form.querySelectorAll("input, select, textarea"), function (control) {
-      if (!control.willValidate || !control.closest(".field")) return;
-      if (control.checkValidity()) {
-        if (!(control.type === "radio" || control.type === "checkbox")) clearError(control);
+    Array.prototype.forEach.call(container.querySelectorAll("input, select, textarea"), function (control) {
+      if (!control.closest(".field")) return;
+      var problem = problemOf(control);
+      if (problem === null) {
+        var single = !(control.type === "radio" || control.type === "checkbox");
+        if (single && (control.willValidate || control.hasAttribute("data-calculated"))) clearError(control);
         return;
       }
-      showError(control, messageFor(control));
+      showError(control, problem);
       if (!first) first = control;
     });
+    return first;
+  }
+
+  /* Bring a control into view (form_page.js opens its page) and put the cursor there. */
+  function reveal(control) {
+    control.dispatchEvent(new CustomEvent("collector:reveal", { bubbles: true }));
+    control.focus();
+  }
+
+  form.addEventListener("submit", function (event) {
+    var first = check(form);
     if (first) {
       event.preventDefault();  // drafts.js sees this and sends nothing
-      first.focus();
+      reveal(first);
     }
   });
 
   form.addEventListener("change", function (event) {
-    if (event.target.closest && event.target.closest(".field") && event.target.checkValidity()) {
-      clearError(event.target);
+    var control = event.target;
+    if (control.closest && control.closest(".field") && control.willValidate && control.checkValidity()) {
+      clearError(control);
     }
   });
+
+  window.collectorErrors = { check: check, problemOf: problemOf, show: showError, clear: clearError,
+                             reveal: reveal };
 }());

@@ -1,12 +1,18 @@
-"""Draw a form spec as HTML with the RA's typed values and per-field messages."""
+"""Draw a form spec as HTML with the RA's typed values and per-field messages.
+
+Nothing is hidden here: without JavaScript every field and section is on the
+page and the server applies the form's logic on submit. static/form_page.js
+(with the program from logic_json.py) hides, shows, calculates and pages.
+"""
 
 from dataclasses import dataclass
 
 from flask import render_template
+from werkzeug.datastructures import MultiDict
 
 from collector.forms.conflicts import shown
-from collector.forms.validation import raw_value
-from collector.web import references, widgets
+from collector.forms.validation import raw_value, validate_submission
+from collector.web import logic_json, references, widgets
 
 
 @dataclass(frozen=True)
@@ -19,6 +25,15 @@ class FieldView:
     options: list
     value: object
     error: str | None
+
+    @property
+    def calculated(self):
+        return self.field.calculation is not None
+
+    @property
+    def always_required(self):
+        """Required whatever is answered: a field that can be hidden is required only when shown."""
+        return self.field.required and self.field.shown is None
 
     def is_checked(self, option_value):
         """Return whether a radio or checkbox option was chosen."""
@@ -36,16 +51,42 @@ def render_form(spec, formdata, submission_id, errors=None, notice=None, status=
     own) it shows, field by field, what is stored and what was just sent.
     """
     errors = errors or {}
+    computed = _calculated(spec, formdata)
     views = [FieldView(field=f, widget=widgets.widget(f),
                        attributes=widgets.input_attributes(f, spec.timezone),
                        messages=widgets.message_attributes(f, spec.timezone),
-                       options=widgets.options(f), value=raw_value(f, formdata),
+                       options=widgets.options(f),
+                       value=computed[f.name] if f.name in computed else raw_value(f, formdata),
                        error=errors.get(f.name)) for f in spec.fields]
-    html = render_template("form.html", spec=spec, fields=views, submission_id=submission_id,
-                           errors=errors, notice=notice, conflict=conflict,
-                           conflict_detailed=conflict_detailed, shown=shown,
-                           submission_sig=_signature(formdata, submission_id))
+    html = render_template("form.html", spec=spec, fields=views, groups=_groups(spec, views),
+                           submission_id=submission_id, errors=errors, notice=notice,
+                           conflict=conflict, conflict_detailed=conflict_detailed, shown=shown,
+                           submission_sig=_signature(formdata, submission_id),
+                           logic=logic_json.program(spec) if logic_json.has_logic(spec) else None)
     return html, status
+
+
+@dataclass(frozen=True)
+class Group:
+    """A section (None for a form without sections) and the views of its fields."""
+    section: object
+    fields: list
+
+
+def _groups(spec, views):
+    if not spec.sections:
+        return [Group(None, views)]
+    return [Group(section, [v for v in views if v.field.section == section.name])
+            for section in spec.sections]
+
+
+def _calculated(spec, formdata):
+    """Return {name: text} for calculated fields: the server's value for what was posted."""
+    if not any(f.calculation is not None for f in spec.fields):
+        return {}
+    values, _errors = validate_submission(spec, formdata if formdata is not None else MultiDict())
+    return {f.name: widgets.calculated_text(f, values[f.name], spec.timezone)
+            for f in spec.fields if f.calculation is not None}
 
 
 def _signature(formdata, submission_id):

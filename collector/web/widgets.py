@@ -5,6 +5,8 @@ the RA a round trip. data-msg-* attributes carry the server's own wording
 (messages.py) for static/inline_errors.js to show next to the field.
 """
 
+from decimal import Decimal
+
 from collector.forms import messages
 from collector.forms.validation import show_bound
 
@@ -36,8 +38,15 @@ def options(field):
 
 
 def input_attributes(field, timezone):
-    """Return the attributes that mirror the field's rules on an <input> or <textarea>."""
-    attributes = {"required": field.required, "maxlength": field.max_length,
+    """Return the attributes that mirror the field's rules on an <input> or <textarea>.
+
+    A field that form logic can hide is `required` only while shown: form_page.js
+    sets it then, and without JavaScript the server alone decides.
+    """
+    if field.calculation is not None:
+        # Never typed and never sent (no name): the browser shows the value, the server computes it.
+        return {"readonly": True, "data-calculated": field.type}
+    attributes = {"required": field.required and field.shown is None, "maxlength": field.max_length,
                   "minlength": field.min_length, "pattern": field.pattern}
     if field.type in INPUT_TYPES:
         attributes["type"] = INPUT_TYPES[field.type]
@@ -86,3 +95,16 @@ def message_attributes(field, timezone):
     if field.max is not None:
         found["range-overflow"] = messages.above(field, show_bound(field, field.max, timezone))
     return {f"data-msg-{key}": value for key, value in found.items() if value}
+
+
+def calculated_text(field, value, timezone):
+    """Write a calculated value as the page shows it (form_page.js writes it the same way)."""
+    if value is None:
+        return ""
+    if field.type == "boolean":
+        return "Yes" if value else "No"
+    if field.type == "datetime":
+        return value.astimezone(timezone).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)

@@ -4,6 +4,10 @@
  * its messages after a submit. With it, a refused value gets the same
  * message the server would give (the data-msg-* attributes), tied to the
  * input with aria-describedby, and focus moves to the first problem.
+ * A calculated field (readonly, so never checked by the browser) carries its
+ * problem in data-logic-error (form_page.js). window.collectorErrors lets
+ * form_page.js check one page (Next) and show a rule's message at once;
+ * a "collector:reveal" event asks it to open the page a control is on.
  */
 (function () {
   "use strict";

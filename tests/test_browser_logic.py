@@ -62,7 +62,12 @@ def row(engine):
 
 
 def test_pages_skip_logic_calculations_and_rules_then_one_row(browser, web, engine):  # noqa: F811
-    context, page = open_followup(browser, web, engine, viewport=PHONE)
+    context = signed_in_context(browser, web, engine, viewport=PHONE)
+    page = context.new_page()
+    problems = []   # script errors, and anything the CSP refuses, show up here
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.goto(web.base_url + "/forms/followup")
     submission_id = page.input_value("input[name=submission_id]")
     assert current_page(page) == "Visit"
     assert page.inner_text(".page-status") == "Page 1 of 4"
@@ -144,6 +149,7 @@ def test_pages_skip_logic_calculations_and_rules_then_one_row(browser, web, engi
     page.wait_for_url(f"**/forms/followup/saved/{submission_id}")
     assert tuple(row(engine)) == ("P0042", int(AGE), "23.6", True, 12, None, "diabetes", None,
                                   datetime.fromisoformat(VISIT).date(), None)
+    assert problems == []
     context.close()
 
 

@@ -119,10 +119,11 @@ def test_integer_arithmetic_stays_whole_and_mod_follows_the_dividend(logic_page)
 
 
 def test_int_and_round(logic_page):
+    def rounded(places):
+        return {"calculation": call("round", "decimal", decimal_ref(), lit(places, "integer"))}
     program = build([(A, None, {}),
                      (field("t", "integer"), None, {"calculation": call("int", "integer", decimal_ref())}),
-                     (field("r2", "decimal"), None, {"calculation": call("round", "decimal", decimal_ref(), lit(2, "integer"))}),
-                     (field("r0", "decimal"), None, {"calculation": call("round", "decimal", decimal_ref(), lit(0, "integer"))})])
+                     (field("r2", "decimal"), None, rounded(2)), (field("r0", "decimal"), None, rounded(0))])
     inputs = ["1.005", "-1.005", "0.125", "2.5", "-2.5", "-3.7", "3.9999", "1.2", "0", "-0.004", ""]
     results = logic_page.evaluate(program, [{"a": a} for a in inputs])
     for a, result in zip(inputs, results):
@@ -157,7 +158,8 @@ def test_a_calculated_value_outside_its_rules_is_an_error_on_it(logic_page):
     assert results[0]["values"]["out"] == "400.0"
     program = calc("integer", arith("*", ref("i", "integer"), ref("j", "integer"), "integer"), [I, J])
     result = logic_page.evaluate(program, [{"i": "100000", "j": "100000"}])[0]
-    assert result["errors"] == {"out": messages.calculated(10 ** 10, messages.out_of_int_range(parse.INT_MIN, parse.INT_MAX))}
+    out_of_range = messages.out_of_int_range(parse.INT_MIN, parse.INT_MAX)
+    assert result["errors"] == {"out": messages.calculated(10 ** 10, out_of_range)}
     program = calc("text", call("concat", "text", ref("s", "text"), ref("u", "text")), [TXT, TXT2], max_length=3)
     result = logic_page.evaluate(program, [{"s": "Ζω", "u": "ή😀"}])[0]
     assert result["errors"] == {"out": messages.calculated("Ζωή😀", "Use at most 3 characters (you used 4).")}

@@ -28,8 +28,8 @@ USED, VALUE, PROBLEM = "{used}", "{value}", "{problem}"
 
 def program(spec):
     """Return the JSON-ready program for `spec`, fields in evaluation order."""
-    fields = [field_entry(spec.field(name), spec.timezone, shown_when=logic.shown_when(spec, spec.field(name)))
-              for name in logic.evaluation_order(spec)]
+    fields = [field_entry(field, spec.timezone, shown_when=logic.shown_when(spec, field))
+              for field in map(spec.field, logic.evaluation_order(spec))]
     sections = [{"name": s.name, "shown_when": encode(s.relevant.tree) if s.relevant else None}
                 for s in spec.sections]
     return assemble(fields, spec.timezone, sections)

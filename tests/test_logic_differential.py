@@ -44,6 +44,17 @@ DATETIMES = ["2026-03-29T00:59", "2026-03-29T01:00", "2026-03-29T01:30", "2026-0
              "2026-10-25T01:59", "2026-10-25T02:00", "2026-06-01T12:00", "1999-12-31T23:59"]
 
 
+FOLLOWUP_DATES = {
+    "visit_date": lambda rng: TODAY - timedelta(days=rng.choice([0, 0, 1, 200, -1, rng.randint(0, 300)])),
+    "date_of_birth": lambda rng: rng.choice([date(1980, 11, 21), date(2010, 11, 21), date(2010, 11, 22),
+                                             date(1906, 11, 22), date(1906, 11, 23), date(2000, 2, 29),
+                                             TODAY, date(rng.randint(1920, 2008), 6, 15)]),
+    "diagnosed_on": lambda rng: rng.choice([TODAY, TODAY - timedelta(days=1), date(1980, 11, 21),
+                                            date(2026, 3, 14), TODAY + timedelta(days=1),
+                                            date(2000, 1, 1)]),
+}
+
+
 def raw_value(field, rng):
     """Return what a browser could send for `field`: valid for its own rules, random for logic."""
     if rng.random() < (0.05 if field.required else 0.25):
@@ -59,6 +70,7 @@ def raw_value(field, rng):
         if kind == "decimal" and rng.random() < 0.5 and (field.places or 0) > 0:
             number += Decimal(rng.choice(["0.5", "-0.25", "0.01", "0.99", "-0.1"]))
             number = max(Decimal(low), min(Decimal(high), number))
+            number = number.quantize(Decimal(1).scaleb(-field.places), rounding="ROUND_DOWN")
         return rng.choice(["", " "]) + str(number) if rng.random() < 0.1 else str(number)
     if kind == "boolean":
         return rng.choice(["true", "false"])
@@ -66,6 +78,8 @@ def raw_value(field, rng):
         return rng.choice(field.choice_values)
     if kind == "multi_choice":
         return rng.sample(field.choice_values, rng.randint(0, len(field.choice_values)))
+    if field.name in FOLLOWUP_DATES:  # realistic visits: most rules hold, some break at the edges
+        return FOLLOWUP_DATES[field.name](rng).isoformat()
     if kind == "date":
         low = field.min or date(1990, 1, 1)
         high = min(field.max or date(2030, 12, 31), date(2030, 12, 31))

@@ -185,3 +185,17 @@ def test_the_shipped_follow_up_form_loads_with_its_logic():
     assert spec.section_pages and [s.name for s in spec.sections] == ["visit", "body", "smoking", "diagnosis"]
     assert spec.field("bmi").calculation and spec.field("cigarettes_per_day").shown
     assert spec.field("diagnosis_other").relevant.source == "selected(${new_diagnosis}, 'other')"
+
+
+def test_manage_check_prints_one_line_for_bad_logic(tmp_path):
+    from tests.processes import run_manage
+    write_form(tmp_path, BASE + 'constraint = ". < ${smoker}"\n')
+    result = run_manage("check", FORMS_DIR=str(tmp_path))
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == (f"Error: {tmp_path}/visit.toml: field 'per_day': constraint "
+                             "'. < ${smoker}': cannot compare a whole number with a yes/no value "
+                             "(at column 3)\n")
+    write_form(tmp_path, BASE + 'relevant = "${smoker}"\nconstraint = ". <= 80"\n')
+    result = run_manage("check", FORMS_DIR=str(tmp_path))
+    assert result.returncode == 0
+    assert "shown when: ${smoker}" in result.stdout and "rule: . <= 80" in result.stdout

@@ -38,7 +38,9 @@ def metadata_columns():
 
 def field_column(field):
     """Return the column for one field: its type, NOT NULL and comment."""
-    return Column(field.name, SQL_TYPES[field.type](), nullable=not field.required,
+    # A field that can be hidden is NULL while hidden: its required is a CHECK (logic_sql.py).
+    return Column(field.name, SQL_TYPES[field.type](),
+                  nullable=not field.required or field.shown is not None,
                   comment=column_comment(field))
 
 

@@ -16,17 +16,6 @@ VISIT = (datetime.now(ZoneInfo("Europe/London")).date() - timedelta(days=1)).iso
 AGE = str(int(VISIT[:4]) - 1990 - (VISIT[5:] < "05-01"))
 
 
-@pytest.fixture(autouse=True)
-def hidden_required_fields_may_be_null(app, engine):
-    """TEMPORARY, until the SQL side of form logic (branch logic-sql) is merged: a required
-    field that can be hidden must be nullable. Remove this fixture then."""
-    spec = app.extensions["collector"].specs["followup"]
-    with engine.begin() as conn:
-        for field in spec.fields:
-            if field.required and field.shown is not None:
-                conn.execute(text(f"ALTER TABLE followup ALTER COLUMN {field.name} DROP NOT NULL"))
-
-
 def open_followup(browser, web, engine, **options):  # noqa: F811
     context = signed_in_context(browser, web, engine, **options)
     page = context.new_page()
@@ -163,6 +152,15 @@ def test_a_server_refusal_opens_the_page_of_the_first_problem(browser, web, engi
     page.fill("#f-cigarettes_per_day", "12")
     page.click("[data-page-next]")
     page.check("input[name=new_diagnosis][value=none]")
+
+    # A problem on an earlier page (an autofill tool emptied it): Submit opens that page.
+    page.evaluate("document.getElementById('f-participant_id').value = 'p42'")
+    page.click("button[type=submit]")
+    assert current_page(page) == "Visit" and page.evaluate("document.activeElement.id") == "f-participant_id"
+    assert page.inner_text("#f-participant_id-error").startswith("Use the expected format")
+    page.fill("#f-participant_id", "P0042")
+    for _ in range(3):
+        page.click("[data-page-next]")
 
     # The server finds what the browser could not (here: a body changed on the way).
     def tamper(route):   # drafts.js sends multipart; its fallback post is urlencoded

@@ -226,3 +226,9 @@ def test_a_household_form_with_every_function(logic_page, tmp_path):
     assert kinds == {"value", "calculation", "constraint"}
     assert any(r["shown"]["languages_other"] for r in results)
     assert any(not r["sections"]["people"] for r in results) and any(r["sections"]["people"] for r in results)
+
+
+def test_the_differential_tests_stress_form(logic_page):
+    spec = load_form(PROJECT_ROOT / "tests" / "forms_logic" / "stress.toml")
+    results = agree(logic_page, spec, 3000, seed=3)
+    assert {k for r in results for k in r["kinds"].values()} >= {"value", "constraint"}

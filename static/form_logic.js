@@ -45,12 +45,13 @@
  *     sections: {name: true | false}     whether each section is shown
  *   }
  *
- * Program (see logic_json.py): {timezone, strip, messages, limits, fields:
+ * Program (see logic_json.py): {timezone, zone, strip, messages, limits, fields:
  * [field in evaluation order], sections: [{name, shown_when}]}; each field
  * {name, type, required, shown_when, calculation, constraint, constraint_message,
  * rules, messages}; each expression node {k, t, ...}: lit {v}, ref {n},
  * empty {neg, a}, neg {a}, arith {op, l, r}, cmp {op, l, r}, logic {op, l, r},
- * call {f, a: [...]}.
+ * call {f, a: [...]}. `zone` holds the server's UTC offsets for the form's zone over
+ * 1900-2100 (Python's zoneinfo data); outside it, or without it, Intl's data is used.
  *
  * Inside, a value is null (empty), a boolean, a string (text), {m: BigInt, s:
  * scale} (a number m / 10^s), a Number (a date, as days since 1970-01-01), a
@@ -189,7 +190,20 @@
     return parts;
   }
 
+  var tables = {};  // zone: the server's offsets (program.zone), used where they reach
+
+  function tableOffset(table, second) {
+    var changes = table.changes, low = 0, high = changes.length / 2;  // changes before `low` have happened
+    while (low < high) {
+      var middle = (low + high) >> 1;
+      if (changes[2 * middle] <= second) low = middle + 1; else high = middle;
+    }
+    return low === 0 ? table.initial : changes[2 * low - 1];
+  }
+
   function offsetAt(zone, second) {  // seconds east of UTC in effect at this instant
+    var table = tables[zone];
+    if (table && second >= table.from && second < table.to) return tableOffset(table, second);
     second = Math.min(Math.max(second, FIRST_SECOND), LAST_SECOND);
     var key = zone + " " + second;
     if (!(key in offsets)) {
@@ -253,8 +267,8 @@
   }
 
   function todayIn(zone) {
-    var p = wallParts(zone, Math.floor(Date.now() / 1000));
-    return daysFromCivil(p.year, p.month, p.day);
+    var now = Math.floor(Date.now() / 1000);
+    return Math.floor((now + offsetAt(zone, now)) / SECONDS_PER_DAY);
   }
 
   // ---- text ---------------------------------------------------------------------
@@ -413,6 +427,7 @@
   function prepare(program) {
     if (program.__prepared) return program.__prepared;
     var zone = program.timezone;
+    if (program.zone) tables[zone] = program.zone;
     var prepared = {
       zone: zone, strip: stripper(program.strip), messages: program.messages, limits: program.limits,
       email: new RegExp("^[^@" + characterClass(program.strip) + "]+@[^@" + characterClass(program.strip) +

@@ -304,6 +304,7 @@ def test_dates_and_years_between(logic_page):
 def test_today_is_the_date_in_the_forms_timezone(logic_page):
     program_for = lambda zone: calc("date", call("today", "date"), [], zone=zone)  # noqa: E731
     assert logic_page.outs(program_for("UTC"), [{}], today="2026-01-31") == ["2026-01-31"]
+    assert program_for("Pacific/Niue")["zone"]["changes"]          # today() reads the server's offsets
     for zone in ("Pacific/Kiritimati", "Pacific/Niue", "Europe/London", "America/Sao_Paulo"):
         before = datetime.now(ZoneInfo(zone)).date().isoformat()
         got = logic_page.outs(program_for(zone), [{}])[0]
@@ -311,13 +312,14 @@ def test_today_is_the_date_in_the_forms_timezone(logic_page):
         assert got in (before, after), zone
 
 
-# Zone: the years compared. Where tz databases differ, browser and server must too:
-# Chromium's ICU and Debian's tzdata (2025b) put Dublin's change of October 1925 at
-# different instants, and ICU keeps Casablanca at +00:00 from 2026-09-20 on.
+# Zone: the years compared. The program carries the server's offsets for 1900-2100, so
+# the browser agrees even where Chromium's own data differs (its ICU and Debian's tzdata
+# 2025b put Dublin's change of October 1925 at different instants, and ICU keeps
+# Casablanca at +00:00 from 2026-09-20 on).
 ZONES = {"Europe/London": (1890, 2045), "America/Sao_Paulo": (1890, 2045),
          "America/New_York": (1890, 2045), "Australia/Lord_Howe": (1890, 2045),
          "Pacific/Apia": (1890, 2045), "Pacific/Chatham": (1890, 2045), "Asia/Kolkata": (1890, 2045),
-         "Europe/Dublin": (1970, 2045), "Africa/Casablanca": (1890, 2026)}
+         "Europe/Dublin": (1900, 2045), "Africa/Casablanca": (1900, 2100)}
 
 
 def transitions(zone, start=1890, end=2045):
@@ -356,7 +358,7 @@ def test_datetimes_read_in_the_zone_as_python_reads_them_in_gaps_and_folds(logic
         moment = field("at", "datetime")
         program = build([(moment, None, {})], zone=zone)
         walls = [w for change in transitions(zone, start, end) for w in wall_times_around(*change)]
-        if end > 2026:   # the far past and future too, where the data agree
+        if zone != "Africa/Casablanca":   # past 1900-2100, where Chromium's own data must agree
             walls += [datetime(1800, 6, 1, 12), datetime(2100, 3, 28, 1, 30), datetime(2100, 10, 31, 1, 30),
                       datetime(1, 1, 2, 0, 0), datetime(1, 1, 1, 23, 0), datetime(9999, 12, 29, 23, 59, 59)]
         texts = [w.isoformat(timespec="seconds") for w in walls]

@@ -110,3 +110,17 @@ def test_nothing_is_hidden_by_the_server_and_a_hideable_field_is_not_required_in
     assert "readonly" in bmi and "name=" not in bmi
     assert [html.unescape(t) for t in re.findall(r'<h2 id="s-[a-z_]+-title"[^>]*>([^<]+)</h2>', main)] == [
         "Visit", "Measurements", "Smoking", "New diagnosis"]
+
+
+def test_the_zone_table_is_zoneinfos_offsets_to_the_second():
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+    table = logic_json.zone_changes("America/Sao_Paulo")
+    zone, changes = ZoneInfo("America/Sao_Paulo"), table["changes"]
+    assert table["initial"] == int(datetime.fromtimestamp(table["from"], zone).utcoffset().total_seconds())
+    for second, offset in zip(changes[::2], changes[1::2]):
+        before = datetime.fromtimestamp(second - 1, timezone.utc).astimezone(zone).utcoffset()
+        after = datetime.fromtimestamp(second, timezone.utc).astimezone(zone).utcoffset()
+        assert before != after and int(after.total_seconds()) == offset
+    assert datetime.fromtimestamp(changes[-2], timezone.utc).year == 2019   # no DST since
+    assert logic_json.zone_changes("UTC")["changes"] == []

@@ -9,8 +9,9 @@ characters Python's str.strip() removes.
 """
 
 import sys
-from datetime import date, datetime, timezone as tz
+from datetime import date, datetime, timedelta, timezone as tz
 from decimal import Decimal
+from functools import lru_cache
 
 from collector.forms import logic, messages
 from collector.forms import values as parse
@@ -21,6 +22,14 @@ from collector.forms.validation import show_bound
 # What str.strip() (and so every parser in values.py) removes: str.isspace() over all code
 # points. JavaScript's trim() differs (it strips U+FEFF, keeps U+001C-U+001F and U+0085).
 STRIP_CHARACTERS = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+# The years whose UTC offsets the program carries (the server's tz data, so a phone with
+# older or different data still reads a wall time as the same instant); outside them the
+# browser's own (Intl) data is used.
+ZONE_YEARS = (1900, 2101)
+# Offsets are sampled daily, then each change is found to the second. No zone changes and
+# changes back within a day: for all 599 zones of tzdata 2025b this finds exactly what
+# 6-hourly sampling finds (about 0.1 s per zone, once per process).
+ZONE_STEP = timedelta(days=1)
 # Stand for the count in a length message, and for a calculated value and what is wrong
 # with it; the browser fills them in.
 USED, VALUE, PROBLEM = "{used}", "{value}", "{problem}"
@@ -42,8 +51,11 @@ def has_logic(spec):
 
 def assemble(fields, timezone, sections=()):
     """Return the program: `fields` (from field_entry, in evaluation order) and the form's settings."""
+    fields, sections = list(fields), list(sections)
+    needs_zone = any(f["type"] == "datetime" for f in fields) or _calls_today([fields, sections])
     return {
         "timezone": timezone.key,
+        "zone": zone_changes(timezone.key) if needs_zone else None,
         "strip": STRIP_CHARACTERS,
         "messages": {
             "whole_number": messages.WHOLE_NUMBER, "number": messages.NUMBER,
@@ -55,9 +67,46 @@ def assemble(fields, timezone, sections=()):
         },
         "limits": {"int_min": parse.INT_MIN, "int_max": parse.INT_MAX,
                    "max_number_chars": parse.MAX_NUMBER_CHARS},
-        "fields": list(fields),
-        "sections": list(sections),
+        "fields": fields,
+        "sections": sections,
     }
+
+
+@lru_cache(maxsize=None)
+def zone_changes(key):
+    """Return the zone's UTC offsets over ZONE_YEARS as Python's zoneinfo has them.
+
+    {"from", "to": UTC seconds since 1970, "initial": the offset at "from" (seconds east),
+    "changes": [second, offset after it, ...]}: form_logic.js looks offsets up here.
+    """
+    from zoneinfo import ZoneInfo
+    zone = ZoneInfo(key)
+    start, stop = (datetime(year, 1, 1, tzinfo=tz.utc) for year in ZONE_YEARS)
+
+    def offset(second):
+        return int(datetime.fromtimestamp(second, zone).utcoffset().total_seconds())
+
+    first, last, step = int(start.timestamp()), int(stop.timestamp()), int(ZONE_STEP.total_seconds())
+    initial = previous = offset(first)
+    changes = []
+    for moment in range(first, last, step):
+        if offset(moment + step) != previous:
+            low, high = moment, moment + step   # bisect to the first second with the new offset
+            while high - low > 1:
+                middle = (low + high) // 2
+                low, high = (middle, high) if offset(middle) == previous else (low, middle)
+            previous = offset(high)
+            changes += [high, previous]
+    return {"from": first, "to": last, "initial": initial, "changes": changes}
+
+
+def _calls_today(encoded):
+    """Whether any encoded tree in `encoded` (nested lists and dicts) calls today()."""
+    if isinstance(encoded, list):
+        return any(_calls_today(item) for item in encoded)
+    if isinstance(encoded, dict):
+        return encoded.get("f") == "today" or any(_calls_today(v) for v in encoded.values())
+    return False
 
 
 def field_entry(field, timezone, shown_when=None):

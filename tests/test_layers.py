@@ -29,7 +29,7 @@ def imported(path):
 
 @pytest.mark.parametrize("layer", sorted(FORBIDDEN))
 def test_a_layer_imports_nothing_it_must_not(layer):
-    found = {f"{path.name} imports {name}" for path in (PACKAGE / layer).glob("*.py")
+    found = {f"{path.name} imports {name}" for path in (PACKAGE / layer).rglob("*.py")
              for name in imported(path)
              if any(name == bad or name.startswith(bad + ".") for bad in FORBIDDEN[layer])}
     assert not found, sorted(found)

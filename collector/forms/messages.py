@@ -5,6 +5,8 @@ inputs as data-msg-* attributes, which static/inline_errors.js shows next to
 the field before anything is sent.
 """
 
+from decimal import Decimal
+
 WHOLE_NUMBER = "Enter a whole number, like 42."
 NUMBER = "Enter a number, like 12.5."
 DATE = "Enter a date as YYYY-MM-DD, like 2026-03-31."
@@ -44,6 +46,11 @@ def below(field, shown):
 
 def above(field, shown):
     return f"Enter {shown} or earlier." if field.type in ("date", "datetime") else f"Enter at most {shown}."
+
+
+def calculated(value, problem):
+    shown = format(value, "f") if isinstance(value, Decimal) else value
+    return f"Calculated as {shown}: {problem} Check the answers it is calculated from."
 
 
 def out_of_int_range(low, high):

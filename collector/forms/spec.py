@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from collector.forms import spec_checks
+from collector.forms.expressions.tree import Expression, Node
 from collector.forms.names import relation_clash
 from collector.forms.spec_checks import SpecError
 
@@ -37,10 +38,25 @@ class Field:
     pattern: str | None = None
     places: int | None = None
     choices: tuple[Choice, ...] = ()
+    section: str | None = None
+    relevant: Expression | None = None
+    constraint: Expression | None = None
+    constraint_message: str = ""
+    calculation: Expression | None = None
+    # When the field is shown: its section's relevant and its own, combined (None: always).
+    shown: Node | None = None
 
     @property
     def choice_values(self):
         return tuple(choice.value for choice in self.choices)
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    title: str
+    intro: str = ""
+    relevant: Expression | None = None
 
 
 @dataclass(frozen=True)
@@ -53,10 +69,19 @@ class FormSpec:
     timezone: ZoneInfo
     fields: tuple[Field, ...]
     version: str
+    sections: tuple[Section, ...] = ()
+    section_pages: bool = False
+    # Field names, each after every field its relevant or calculation reads.
+    order: tuple[str, ...] = ()
 
     def field(self, name):
         """Return the field called `name`."""
         return next(f for f in self.fields if f.name == name)
+
+    @property
+    def has_logic(self):
+        """Whether any field is ever hidden, calculated or checked against others."""
+        return any(f.shown or f.constraint or f.calculation for f in self.fields)
 
 
 def load_form(path):
@@ -77,10 +102,12 @@ def load_form(path):
         Field(choices=tuple(Choice(**c) for c in f.pop("choices", ())), **f)
         for f in checked.pop("fields")
     )
+    sections = tuple(Section(**section) for section in checked.pop("sections"))
     return FormSpec(
         name=path.stem,
         path=path,
         fields=fields,
+        sections=sections,
         version=hashlib.sha256(raw_bytes).hexdigest()[:12],
         **checked,
     )

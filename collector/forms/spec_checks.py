@@ -9,7 +9,9 @@ import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from collector.forms import bounds
+from collector.forms.logic_checks import LOGIC_KEYS, check_logic
 from collector.forms.names import column_name_problem, table_name_problem
+from collector.forms.sections import check_sections
 
 FIELD_TYPES = ("text", "long_text", "integer", "decimal", "date", "datetime",
                "boolean", "choice", "multi_choice", "email")
@@ -27,8 +29,8 @@ RULES_BY_TYPE = {
     "choice": {"choices"},
     "multi_choice": {"choices"},
 }
-COMMON_FIELD_KEYS = ("name", "label", "hint", "type", "required")
-FORM_KEYS = ("title", "description", "access", "timezone", "fields")
+COMMON_FIELD_KEYS = ("name", "label", "hint", "type", "required", "section") + LOGIC_KEYS
+FORM_KEYS = ("title", "description", "access", "timezone", "section_pages", "sections", "fields")
 ACCESS_MODES = ("invite", "public")
 MAX_PLACES = 15
 # The longest address SMTP allows (RFC 5321); the default cap for email fields.
@@ -63,8 +65,18 @@ def check_form(path, document):
     checked = [check_field(path, raw, index, timezone) for index, raw in enumerate(fields, 1)]
     _refuse_duplicates([f["name"] for f in checked], lambda name: SpecError(
         path, name, "is declared more than once"))
+    sections = check_sections(path, document.get("sections"), checked, fail, _refuse_unknown_keys,
+                              _text)
+    section_pages = document.get("section_pages", False)
+    if not isinstance(section_pages, bool):
+        raise fail("section_pages must be true or false")
+    if section_pages and not sections:
+        raise fail("section_pages = true needs [[sections]] to make pages of")
+    order = check_logic(path, checked, sections,
+                        lambda name, problem: SpecError(path, name, problem))
     return {"title": title, "description": _text(document.get("description"), "description", fail),
-            "access": access, "timezone": timezone, "fields": checked}
+            "access": access, "timezone": timezone, "fields": checked, "sections": sections,
+            "section_pages": section_pages, "order": order}
 
 
 def check_field(path, raw, index, timezone):
@@ -90,6 +102,11 @@ def check_field(path, raw, index, timezone):
     field = {"name": name, "type": kind, "required": required,
              "label": _text(raw.get("label"), "label", fail) or name.replace("_", " ").capitalize(),
              "hint": _text(raw.get("hint"), "hint", fail)}
+    # Expressions are checked once every field is known (logic_checks.py).
+    field.update({key: raw[key] for key in ("section",) + LOGIC_KEYS if key in raw})
+    if key_is_not_text := next((k for k in ("section", "constraint_message")
+                                if k in raw and not isinstance(raw[k], str)), None):
+        raise fail(f"{key_is_not_text} must be a string")
     field.update(_check_rules(kind, raw, fail, timezone))
     return field
 

@@ -9,20 +9,34 @@ import re
 
 from collector.forms import messages
 from collector.forms import values as parse
+from collector.forms.logic import apply_logic
 
 # Same shape as the database's CHECK in checks.py.
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 BOOLEAN_VALUES = {"true": True, "false": False}
 
 
-def validate_submission(spec, formdata):
-    """Return (values, errors): typed values for every field, and messages by field name."""
+def validate_submission(spec, formdata, today=None):
+    """Return (values, errors): typed values for every field, and messages by field name.
+
+    With form logic, hidden fields come back None, calculated fields hold
+    their computed value (anything sent for them is ignored), and `today` is
+    the date today() means (replay passes the day the entry was made).
+    """
     values, errors = {}, {}
     for field in spec.fields:
+        if field.calculation is not None:
+            continue  # computed in apply_logic; what the browser sent does not count
         try:
-            values[field.name] = check_field(field, raw_value(field, formdata), spec.timezone)
+            # A field that can be hidden is required only when shown: apply_logic decides.
+            values[field.name] = check_field(field, raw_value(field, formdata), spec.timezone,
+                                             required=field.required and field.shown is None)
         except ValueError as error:
             errors[field.name] = str(error)
+            values[field.name] = None
+    if spec.has_logic:
+        values = apply_logic(spec, values, errors,
+                             lambda field, value: check_typed(field, value, spec.timezone), today)
     return values, errors
 
 
@@ -33,13 +47,17 @@ def raw_value(field, formdata):
     return formdata.get(field.name, "")
 
 
-def check_field(field, raw, timezone):
-    """Return the typed value of one field, or raise ValueError with the reason."""
+def check_field(field, raw, timezone, required=None):
+    """Return the typed value of one field, or raise ValueError with the reason.
+
+    `required` overrides the field's own flag (form logic decides it later).
+    """
+    required = field.required if required is None else required
     if field.type == "multi_choice":
-        return _multi_choice(field, raw)
+        return _multi_choice(field, raw, required)
     text = raw.replace("\r\n", "\n").strip()
     if not text:
-        if field.required:
+        if required:
             raise ValueError(messages.required(field))
         return None
     if "\x00" in text:
@@ -80,14 +98,25 @@ def _choice(field, text, _timezone):
     return text
 
 
-def _multi_choice(field, raw):
+def _multi_choice(field, raw, required):
     chosen = {item.strip() for item in raw if item.strip()}
     if chosen - set(field.choice_values):
         raise ValueError(messages.UNLISTED_CHOICES)
-    if field.required and not chosen:
+    if required and not chosen:
         raise ValueError(messages.required(field))
     # Store in the form's order, whatever order the browser sent.
     return [value for value in field.choice_values if value in chosen]
+
+
+def check_typed(field, value, timezone):
+    """Apply a field's own rules to a value nobody typed (a calculation's result)."""
+    if field.type == "integer" and not parse.INT_MIN <= value <= parse.INT_MAX:
+        raise ValueError(messages.out_of_int_range(parse.INT_MIN, parse.INT_MAX))
+    if field.type in ("text", "long_text"):
+        _text(field, value, timezone)
+    if field.type == "datetime":
+        parse.check_datetime_window(value)
+    _check_range(field, value, timezone)
 
 
 def show_bound(field, bound, timezone):

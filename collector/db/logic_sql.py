@@ -49,7 +49,9 @@ class _Compiler:
         value = node.value
         if isinstance(value, bool):
             return "true" if value else "false"
-        if isinstance(value, (int, Decimal)):
+        if isinstance(value, int):  # never format(): 'f' would go through a float
+            return f"({value}::numeric)"
+        if isinstance(value, Decimal):
             # 'f' never writes an exponent: Decimal('1E+2') is 100, not 1E+2.
             return f"({format(value, 'f')}::numeric)"
         if isinstance(value, str):
@@ -66,8 +68,11 @@ class _Compiler:
 
     def _isempty(self, node):
         operand = self.sql(node.operand)
+        test = "<>" if node.negated else "="
         if node.operand.type == "multi":  # no ticks is as empty as NULL
-            return f"(coalesce(cardinality({operand}), 0) {'<>' if node.negated else '='} 0)"
+            return f"(coalesce(cardinality({operand}), 0) {test} 0)"
+        if node.operand.type == "text":  # '' (from a calculation or psql) is as empty as NULL
+            return f"(coalesce({operand}, '') {test} '')"
         return f"({operand} IS {'NOT ' if node.negated else ''}NULL)"
 
     def _negate(self, node):

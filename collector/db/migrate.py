@@ -67,7 +67,7 @@ def _sync_table(conn, spec, table):
         if column.name not in found:
             changes.append(_add_column(conn, name, column, has_rows))
         else:
-            changes += _compare_column(conn, name, column, found[column.name])
+            changes += _compare_column(conn, spec, column, found[column.name])
     kept = {c.name for c in metadata_columns()} | {f.name for f in spec.fields}
     for column_name, reflected in found.items():
         if column_name not in kept:
@@ -101,8 +101,8 @@ def _add_column(conn, table, column, has_rows):
                   f"ALTER TABLE {table} ALTER COLUMN {column.name} SET NOT NULL;")
 
 
-def _compare_column(conn, table, column, reflected):
-    changes = []
+def _compare_column(conn, spec, column, reflected):
+    table, changes = spec.name, []
     wanted, actual = _sql_type(conn, column.type), _sql_type(conn, reflected["type"])
     if wanted != actual:
         changes.append(Change(table, f"column {column.name} is {actual} in the database but "
@@ -111,7 +111,10 @@ def _compare_column(conn, table, column, reflected):
                               f"USING {column.name}::{wanted};", drift=True, blocking=True))
     if column.nullable and not reflected["nullable"]:
         conn.execute(text(f"ALTER TABLE {table} ALTER COLUMN {column.name} DROP NOT NULL"))
-        changes.append(Change(table, f"column {column.name} is optional now (dropped NOT NULL)"))
+        required = any(f.name == column.name and f.required for f in spec.fields)
+        changes.append(Change(table, f"column {column.name} is " + (
+            "required only while shown now (dropped NOT NULL; a check asks for it while shown)"
+            if required else "optional now (dropped NOT NULL)")))
     elif not column.nullable and reflected["nullable"]:
         changes.append(Change(table, f"column {column.name} is required in the form file but "
                                      "nullable in the database; after filling old rows, run",

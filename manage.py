@@ -249,7 +249,7 @@ def export(form, output, excel_safe):
 
 @cli.command()
 def check():
-    """Check every form file and print its fields; touches no database."""
+    """Check every form file (fields, rules and logic) and print its fields; touches no database."""
     forms_dir = os.environ.get("FORMS_DIR") or PROJECT_ROOT / "forms"
     with friendly_errors():
         registry = load_registry(forms_dir)
@@ -259,6 +259,10 @@ def check():
         for field in spec.fields:
             flag = "required" if field.required else "optional"
             click.echo(f"  {field.name:<28} {field.type:<12} {flag:<8} {field.label}")
+            for word, expression in (("shown when", field.relevant), ("rule", field.constraint),
+                                     ("calculated", field.calculation)):
+                if expression is not None:
+                    click.echo(f"  {'':<28} {word}: {expression.source}")
 
 
 @contextmanager

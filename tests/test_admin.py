@@ -59,7 +59,10 @@ def test_login_then_dashboard_shows_counts_and_latest(admin_app, engine):
     assert login(client).status_code == 303
     html = client.get("/admin/").get_data(as_text=True)
     assert "Participant intake" in html and '<td class="num">3</td>' in html
-    assert "none yet" not in html
+    intake_row = html[html.index("Participant intake"):].split("</tr>")[0]
+    assert "none yet" not in intake_row
+    # The follow-up form has no rows yet and says so.
+    assert "none yet" in html[html.index("Follow-up visit"):].split("</tr>")[0]
 
 
 def test_failed_logins_are_limited_across_processes(admin_app, database_url):

@@ -105,7 +105,7 @@ def test_cli_export_shows_progress_and_leaves_no_partial_file(million_rows, data
 def test_unknown_form_is_refused_in_one_line(migrated_app, database_url):
     result = run_manage("export", "nope", DATABASE_URL=database_url)
     assert result.returncode == 1
-    assert result.stderr.strip() == "Error: no form called 'nope' (forms: intake)"
+    assert result.stderr.strip() == "Error: no form called 'nope' (forms: followup, intake)"
 
 
 def _psql_copy_seconds(database_url, target):

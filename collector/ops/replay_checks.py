@@ -32,11 +32,14 @@ def checked(registry, record):
     if not isinstance(record.get("entered_by"), (str, type(None))):
         raise ValueError("entered_by is not text")
     _check_shapes(spec, values)
-    typed, errors = validate_submission(spec, _as_form_data(values))
+    at = submitted_at(record.get("at"))
+    # today() means the day the RA submitted, as it does for the row's CHECKs (submitted_at).
+    typed, errors = validate_submission(spec, _as_form_data(values),
+                                        today=at.astimezone(spec.timezone).date())
     if errors:
         name, message = next(iter(errors.items()))
         raise ValueError(f"field {name!r}: {message}")
-    return spec, table, submission_id, typed, submitted_at(record.get("at"))
+    return spec, table, submission_id, typed, at
 
 
 def _check_shapes(spec, values):

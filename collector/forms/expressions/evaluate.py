@@ -7,7 +7,7 @@ PostgreSQL's numeric would keep. Logic is three-valued (None = unknown).
 """
 
 import decimal
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 
 from collector.forms.expressions.tree import DIV_PLACES, Arith, Call, Compare, IsEmpty, Literal, Logic, Negate, Ref
@@ -71,6 +71,9 @@ class _Evaluator:
         left, right = self.visit(node.left), self.visit(node.right)
         if left is None or right is None:
             return None
+        if isinstance(left, datetime):
+            # Python compares two times in one zone by wall clock; the database by instant.
+            left, right = left.astimezone(timezone.utc), right.astimezone(timezone.utc)
         return _COMPARE[node.op](left, right)
 
     def logic(self, node):

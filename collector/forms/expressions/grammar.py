@@ -76,14 +76,15 @@ def parse(text):
         raise ExpressionError(_unexpected_character(text, error), error.column) from None
     except UnexpectedEOF as error:
         raise ExpressionError(f"ends too early: expected {_expected(error.expected)}",
-                              len(text) + 1) from None
+                              len(text.rstrip()) + 1) from None
     except UnexpectedInput as error:
         token = getattr(error, "token", None)
-        shown = "the end" if token is None or token.type == "$END" else repr(str(token))
-        column = getattr(error, "column", None)
-        column = column if isinstance(column, int) and column > 0 else len(text) + 1
-        raise ExpressionError(f"unexpected {shown}: expected "
-                              f"{_expected(getattr(error, 'expected', ()))}", column) from None
+        expected = _expected(getattr(error, "expected", ()))
+        if token is None or token.type == "$END":
+            raise ExpressionError(f"ends too early: expected {expected}",
+                                  len(text.rstrip()) + 1) from None
+        raise ExpressionError(f"unexpected {str(token)!r}: expected {expected}",
+                              error.column) from None
     except VisitError as error:
         raise error.orig_exc from None
 

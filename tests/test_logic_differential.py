@@ -1,0 +1,220 @@
+"""The heart of form logic: Python, PostgreSQL and Chromium accept and refuse exactly the same.
+
+Many random submissions (empties, boundaries, hidden fields, DST date-times,
+non-ASCII text) for two forms with logic go to three judges:
+- Python: validate_submission, the server's authority;
+- PostgreSQL: the CHECKs create_all derived, on the values Python would store,
+  and on rows tampered the ways an attacker or a bug could (a hidden field
+  holding a value, a calculation changed, a shown required field emptied);
+- Chromium: static/form_logic.js running the page's compiled program on the
+  same raw inputs, and, for a sample, the real form filled and submitted.
+"""
+
+import random
+import uuid
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import insert, text
+from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import MultiDict
+
+from collector.db.migrate import create_all
+from collector.forms.conflicts import same_value
+from collector.forms.expressions.evaluate import evaluate
+from collector.forms.validation import check_field, validate_submission
+from collector.web.registry import load_registry
+
+HERE = Path(__file__).parent
+FORMS = {"stress": HERE / "forms_logic" / "stress.toml",
+         "followup": HERE.parent / "forms" / "followup.toml"}
+CASES = 400
+TODAY = date(2026, 11, 22)
+# The row's submitted_at: what today() means inside PostgreSQL's CHECKs.
+SAVED_AT = datetime(2026, 11, 22, 12, 0, tzinfo=ZoneInfo("Europe/London"))
+
+TEXTS = ["", " ", "Zoë", "  padded  ", "痛風😀", "x" * 12, "Ωmega-ß", "a\u00a0b", "12345", "😀" * 12]
+LONG_TEXTS = ["", "ok", "line one\r\nline two", "😀😀😀😀😀😀", "Łódź, Zürich", " " * 3 + "trim me" + " " * 3,
+              "x" * 40, "\u2003spaced\u2003", "done."]
+DATETIMES = ["2026-03-29T00:59", "2026-03-29T01:00", "2026-03-29T01:30", "2026-03-29T02:00",
+             "2026-03-29T02:10", "2026-10-25T00:59", "2026-10-25T01:00", "2026-10-25T01:30",
+             "2026-10-25T01:59", "2026-10-25T02:00", "2026-06-01T12:00", "1999-12-31T23:59"]
+
+
+FOLLOWUP_DATES = {
+    "visit_date": lambda rng: TODAY - timedelta(days=rng.choice([0, 0, 1, 200, -1, rng.randint(0, 300)])),
+    "date_of_birth": lambda rng: rng.choice([date(1980, 11, 21), date(2010, 11, 21), date(2010, 11, 22),
+                                             date(1906, 11, 22), date(1906, 11, 23), date(2000, 2, 29),
+                                             TODAY, date(rng.randint(1920, 2008), 6, 15)]),
+    "diagnosed_on": lambda rng: rng.choice([TODAY, TODAY - timedelta(days=1), date(1980, 11, 21),
+                                            date(2026, 3, 14), TODAY + timedelta(days=1),
+                                            date(2000, 1, 1)]),
+}
+
+
+def raw_value(field, rng):
+    """Return what a browser could send for `field`: valid for its own rules, random for logic."""
+    if rng.random() < (0.05 if field.required else 0.25):
+        return [] if field.type == "multi_choice" else ""
+    kind = field.type
+    if field.pattern == "P[0-9]{4}":  # the follow-up form's participant ID
+        return f"P{rng.randint(0, 9999):04d}"
+    if kind in ("integer", "decimal"):
+        low = int(field.min) if field.min is not None else -50
+        high = int(field.max) if field.max is not None else 50
+        picks = [low, high, 0, 1, -1, 2, 3, rng.randint(low, high), rng.randint(-3, 3)]
+        number = Decimal(max(low, min(high, rng.choice(picks))))
+        if kind == "decimal" and rng.random() < 0.5 and (field.places or 0) > 0:
+            number += Decimal(rng.choice(["0.5", "-0.25", "0.01", "0.99", "-0.1"]))
+            number = max(Decimal(low), min(Decimal(high), number))
+            number = number.quantize(Decimal(1).scaleb(-field.places), rounding="ROUND_DOWN")
+        return rng.choice(["", " "]) + str(number) if rng.random() < 0.1 else str(number)
+    if kind == "boolean":
+        return rng.choice(["true", "false"])
+    if kind == "choice":
+        return rng.choice(field.choice_values)
+    if kind == "multi_choice":
+        return rng.sample(field.choice_values, rng.randint(0, len(field.choice_values)))
+    if field.name in FOLLOWUP_DATES:  # realistic visits: most rules hold, some break at the edges
+        return FOLLOWUP_DATES[field.name](rng).isoformat()
+    if kind == "date":
+        low = field.min or date(1990, 1, 1)
+        high = min(field.max or date(2030, 12, 31), date(2030, 12, 31))
+        anchor = rng.choice([low, high, TODAY, TODAY + timedelta(days=1), date(2000, 2, 29),
+                             date(2001, 2, 28), date(2026, 3, 1)])
+        day = anchor + timedelta(days=rng.choice([0, 0, 1, -1, 29, -30, 365, -366, rng.randint(-9000, 9000)]))
+        return max(low, min(high, day)).isoformat()
+    if kind == "datetime":
+        return rng.choice(DATETIMES)
+    texts = LONG_TEXTS if kind == "long_text" else TEXTS
+    choice = rng.choice(texts)
+    return choice if not field.max_length or len(choice.strip()) <= field.max_length else choice[:1]
+
+
+def random_cases(spec, seed):
+    """Return `CASES` raw submissions, also sending junk for calculated fields."""
+    rng = random.Random(seed)
+    cases = []
+    for _ in range(CASES):
+        raw = {field.name: raw_value(field, rng) for field in spec.fields}
+        for field in spec.fields:
+            if field.calculation is not None and rng.random() < 0.5:
+                raw[field.name] = rng.choice(["999", "junk", "-1"])
+        cases.append(raw)
+    return cases
+
+
+def as_form(raw):
+    data = MultiDict()
+    for name, value in raw.items():
+        for item in value if isinstance(value, list) else [value]:
+            data.add(name, item)
+    return data
+
+
+def python_judge(spec, raw):
+    return validate_submission(spec, as_form(raw), today=TODAY)
+
+
+def stored_as_raw(spec, values):
+    """Return what a browser would send to reproduce a row of typed values."""
+    raw = {}
+    for field in spec.fields:
+        value = values.get(field.name)
+        if value is None:
+            raw[field.name] = [] if field.type == "multi_choice" else ""
+        elif isinstance(value, bool):
+            raw[field.name] = "true" if value else "false"
+        elif isinstance(value, list):
+            raw[field.name] = value
+        elif isinstance(value, Decimal):
+            raw[field.name] = format(value, "f")
+        else:
+            raw[field.name] = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return raw
+
+
+def python_accepts_row(spec, row):
+    """Whether the server would store exactly this row: no errors, and nothing recomputed."""
+    values, errors = python_judge(spec, stored_as_raw(spec, row))
+    return not errors and all(same_value(values[f.name], row[f.name]) for f in spec.fields)
+
+
+def tampered(spec, values, rng):
+    """Yield rows breaking the logic in one way each: every one must be refused by both."""
+    for field in spec.fields:
+        name, value = field.name, values[field.name]
+        hidden = field.shown is not None and evaluate(field.shown, values, spec.timezone, TODAY) is not True
+        if hidden and field.calculation is None:
+            try:
+                forced = check_field(field, raw_value(field, rng), spec.timezone, required=False)
+            except ValueError:
+                forced = None
+            if forced not in (None, []):
+                yield name, "hidden field holds a value", {**values, name: forced}
+        if field.calculation is not None and value is not None:
+            changed = (not value) if isinstance(value, bool) else value + 1 \
+                if isinstance(value, (int, Decimal)) else value + "!" if isinstance(value, str) else None
+            if changed is not None:
+                yield name, "calculation changed", {**values, name: changed}
+        if field.required and not hidden and value not in (None, []):
+            yield name, "shown required field emptied", {**values, name: None}
+
+
+@pytest.fixture(scope="module")
+def logic_tables(engine, tmp_path_factory):
+    """The two logic forms' tables, created by create_all as a deploy would."""
+    directory = tmp_path_factory.mktemp("logic_forms")
+    for name, path in FORMS.items():
+        (directory / f"{name}.toml").write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    with engine.begin() as conn:
+        for name in FORMS:
+            conn.execute(text(f"DROP TABLE IF EXISTS {name} CASCADE"))
+    registry = load_registry(directory)
+    create_all(engine, registry)
+    yield registry
+    with engine.begin() as conn:
+        for name in FORMS:
+            conn.execute(text(f"TRUNCATE {name}"))
+
+
+def database_accepts(conn, table, spec, values):
+    """Insert one row in a savepoint; return None if stored, else the refusing constraint."""
+    row = {"submission_id": uuid.uuid4(), "form_version": spec.version, "submitted_at": SAVED_AT,
+           **values}
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(table).values(row))
+        return None
+    except IntegrityError as error:
+        return getattr(error.orig.diag, "constraint_name", None) or str(error.orig).splitlines()[0]
+
+
+@pytest.mark.parametrize("form", sorted(FORMS))
+def test_python_and_postgresql_accept_and_refuse_the_same_rows(form, logic_tables, engine, report):
+    spec, table = logic_tables.specs[form], logic_tables.tables[form]
+    rng = random.Random(f"tamper-{form}")
+    disagreements, counts = [], {"accepted": 0, "refused": 0, "tampered": 0}
+    with engine.connect() as conn, conn.begin():
+        for raw in random_cases(spec, seed=form):
+            values, errors = python_judge(spec, raw)
+            refused_by = database_accepts(conn, table, spec, values)
+            counts["refused" if errors else "accepted"] += 1
+            if bool(errors) != (refused_by is not None):
+                disagreements.append(("submission", raw, errors, refused_by))
+            if errors:
+                continue
+            for name, how, row in tampered(spec, values, rng):
+                counts["tampered"] += 1
+                refused_by = database_accepts(conn, table, spec, row)
+                python_says = python_accepts_row(spec, row)
+                if python_says or refused_by is None:
+                    disagreements.append((how, name, row, refused_by, python_says))
+        conn.rollback()
+    assert counts["accepted"] > CASES // 10 and counts["refused"] > CASES // 10, counts
+    assert not disagreements, disagreements[:3]
+    report(f"differential {form}: {counts['accepted']} accepted and {counts['refused']} refused "
+           f"submissions, {counts['tampered']} tampered rows: Python and PostgreSQL agreed on all")

@@ -25,7 +25,6 @@ from collector.forms.logic import shown_when
 
 # Same shape as the server's check in validation.py, in PostgreSQL's dialect.
 EMAIL_SQL_PATTERN = "^[^@[:space:]]+@[^@[:space:]]+[.][^@[:space:]]+$"
-LOGIC_RULES = ("relevant", "required", "constraint", "calculation")
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,8 @@ def _logic_rules(spec, field, shown):
         value = sql(tree)
         if field.type == "decimal" and field.places is not None:
             value = f"round({value}, {field.places})"  # half away from zero, as the server
+        if tree.type == "text":
+            value = f"NULLIF({value}, '')"  # an empty text result is stored as NULL
         reads = frozenset(references(tree))
         if shown is not None:
             value = f"CASE WHEN ({sql(shown)}) IS TRUE THEN {value} END"

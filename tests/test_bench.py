@@ -23,3 +23,13 @@ def test_bench_runs_and_prints_every_measure_next_to_its_baseline():
         assert measure in table, measure
     assert "| failed requests | 0 | 0 |" in table
     assert "built-in generator" in table
+
+
+def test_calc_column_bench_runs_and_prints_check_next_to_generated(database_url):
+    result = subprocess.run([sys.executable, "-m", "bench.calc_column", "--rows", "200",
+                             "--bulk-rows", "1000", "--rounds", "1", "--database-url", database_url],
+                            cwd=PROJECT_ROOT, env=process_environment(), capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "| insert | plain (baseline) | CHECK (collector) | generated STORED |" in result.stdout
+    assert "200 single-row INSERTs" in result.stdout and "INSERT … SELECT of 1,000 rows" in result.stdout

@@ -125,3 +125,89 @@ def test_cli_create_all_says_when_the_database_is_unreachable(tmp_path):
     result = run_manage("create_all", DATABASE_URL=f"postgres://x@127.0.0.1:{free_port()}/x")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith("Error: cannot reach the database: connection to server at")
+
+
+# --- form logic -------------------------------------------------------------------------------
+
+SMOKER = '[[fields]]\nname = "smoker"\ntype = "boolean"\nrequired = true\n'
+CIGS = '[[fields]]\nname = "cigs"\ntype = "integer"\nrequired = true\n'
+HIDDEN_CIGS = CIGS + 'relevant = "${smoker}"\n'
+CAPPED_CIGS = CIGS + 'constraint = ". <= 40"\nconstraint_message = "At most 40: it\'s a cap."\n'
+DOUBLE = '[[fields]]\nname = "double"\ntype = "integer"\ncalculation = "${cigs} * 2"\n'
+
+
+def sql_of(change):
+    """Return the SQL lines a change prints under its message."""
+    return [line.strip() for line in change.splitlines()[1:]]
+
+
+def check_names(engine, table):
+    return {c["name"] for c in inspect(engine).get_check_constraints(table)}
+
+
+def test_logic_checks_on_a_table_with_rows_are_drift_with_sql_finding_the_rows_they_refuse(form, engine):
+    form(SMOKER, CIGS)
+    insert(engine, form.name, smoker=False, cigs=10)  # entered before cigs could be hidden
+    insert(engine, form.name, smoker=True, cigs=5)
+    changes = form(SMOKER, HIDDEN_CIGS)
+    assert f"{form.name}: column cigs is required only while shown now (dropped NOT NULL; a check " \
+           "asks for it while shown)" in changes
+    relevant = next(c for c in changes if "_cigs_relevant_" in c)
+    assert f"{form.name}: DRIFT added check ck_{form.name}_cigs_relevant_" in relevant
+    assert "existing rows were not checked" in relevant
+    find, validate = sql_of(relevant)
+    with engine.connect() as conn:
+        assert conn.execute(text(find)).scalars().all() == [1]
+    with pytest.raises(Exception, match=f'"ck_{form.name}_cigs_relevant_.*" .* is violated by some row'):
+        with engine.begin() as conn:
+            conn.execute(text(validate))
+    with pytest.raises(Exception, match=f'violates check constraint "ck_{form.name}_cigs_relevant_'):
+        insert(engine, form.name, smoker=False, cigs=3)
+    with pytest.raises(Exception, match=f'violates check constraint "ck_{form.name}_cigs_required_'):
+        insert(engine, form.name, smoker=True)
+    insert(engine, form.name, smoker=False)  # hidden, so it may be empty now
+    # Without the relevant again: its checks go, and requiring the column is drift.
+    changes = form(SMOKER, CIGS)
+    assert sum("dropped check" in c for c in changes) == 2
+    assert any("DRIFT column cigs is required in the form file" in c for c in changes)
+    assert not any("_relevant_" in name for name in check_names(engine, form.name))
+
+
+def test_logic_checks_on_an_empty_table_are_added_valid(form, engine):
+    form(SMOKER, CIGS)
+    changes = form(SMOKER, CAPPED_CIGS)
+    assert len(changes) == 1 and changes[0].startswith(f"{form.name}: added check ck_{form.name}_cigs_constraint_")
+    assert "(cigs IS NULL OR (((cigs::numeric) <= (40::numeric))) IS NOT FALSE)" in changes[0]
+    with engine.connect() as conn:
+        assert conn.execute(text(f"SELECT bool_and(convalidated) FROM pg_constraint "
+                                 f"WHERE conrelid = '{form.name}'::regclass")).scalar() is True
+    with pytest.raises(Exception, match=f'"ck_{form.name}_cigs_constraint_'):
+        insert(engine, form.name, smoker=True, cigs=41)
+    insert(engine, form.name, smoker=True, cigs=40)
+
+
+def test_a_new_calculated_field_on_a_table_with_rows_says_which_rows_to_fill(form, engine):
+    form(SMOKER, CIGS)
+    insert(engine, form.name, smoker=True, cigs=4)
+    changes = form(SMOKER, CIGS, DOUBLE)
+    assert f"{form.name}: added column double (INTEGER)" in changes
+    calculation = next(c for c in changes if "_double_calculation_" in c)
+    assert "DRIFT" in calculation
+    find, _validate = sql_of(calculation)
+    with engine.connect() as conn:
+        assert conn.execute(text(find)).scalars().all() == [1]  # its double is still empty
+    with pytest.raises(Exception, match=f'"ck_{form.name}_double_calculation_'):
+        insert(engine, form.name, smoker=True, cigs=4, double=9)
+    insert(engine, form.name, smoker=True, cigs=4, double=8)
+    assert form(SMOKER, CIGS, DOUBLE) == []
+
+
+def test_a_rule_reading_a_retyped_column_waits_for_it(form, engine):
+    score = '[[fields]]\nname = "score"\ntype = "integer"\n'
+    bonus = '[[fields]]\nname = "bonus"\ntype = "integer"\nrelevant = "${score} > 5"\n'
+    form(score, bonus)
+    changes = form(score.replace('"integer"', '"decimal"'), bonus)
+    assert any("DRIFT column score is INTEGER in the database but NUMERIC" in c for c in changes)
+    assert f"{form.name}: DRIFT rules of field bonus not applied in the database until column " \
+           "score has the form's type (see DRIFT above): relevant" in changes
+    assert not any("added check" in c for c in changes)

@@ -95,3 +95,84 @@ def test_database_refuses_what_the_form_forbids_even_without_the_app(app, engine
     with pytest.raises(IntegrityError, match="violates check constraint"):
         with engine.begin() as conn:
             conn.execute(insert, row)
+
+
+# --- form logic: the follow-up form ------------------------------------------------------------
+
+def followup_row(**change):
+    return {"participant_id": "P0001", "visit_date": "2026-05-01", "date_of_birth": "1990-01-01",
+            "age_at_visit": 36, "smokes": False, "new_diagnosis": "none",
+            "submission_id": str(uuid.uuid4()), "form_version": "test",
+            "submitted_at": "2026-05-01T10:00:00Z"} | change
+
+
+def insert_followup(engine, row):
+    columns = ", ".join(row)
+    with engine.begin() as conn:
+        conn.execute(text(f"INSERT INTO followup ({columns}) VALUES "
+                          f"({', '.join(':' + c for c in row)})"), row)
+
+
+def test_a_required_field_that_can_be_hidden_is_nullable(app, engine):
+    nullable = dict(catalog(engine, """SELECT column_name, is_nullable FROM information_schema.columns
+        WHERE table_name = 'followup'"""))
+    assert nullable["smokes"] == "NO"  # required and always shown
+    assert nullable["cigarettes_per_day"] == "YES"  # required only while shown
+    assert nullable["diagnosed_on"] == "YES"
+
+
+def test_comments_say_when_shown_the_rule_and_the_calculation(app, engine):
+    comments = dict(catalog(engine, """
+        SELECT a.attname, col_description(a.attrelid, a.attnum) FROM pg_attribute a
+        WHERE a.attrelid = 'followup'::regclass AND a.attnum > 0 AND NOT a.attisdropped"""))
+    assert "Required when shown integer" in comments["cigarettes_per_day"]
+    assert "Shown only when: ${smokes}" in comments["cigarettes_per_day"]
+    assert ("Rule: . <= 52 (At most one attempt a week: enter 52 or fewer.)"
+            in comments["quit_attempts"])
+    assert "Calculated: years-between(${date_of_birth}, ${visit_date})" in comments["age_at_visit"]
+
+
+def test_codebook_lists_logic_after_the_old_columns(app, engine):
+    with engine.connect() as conn:
+        result = conn.execute(text("SELECT * FROM codebook WHERE form = 'followup' ORDER BY position"))
+        assert list(result.keys()) == ["form", "form_title", "position", "field", "label", "type",
+                                       "required", "hint", "rules", "choices", "section",
+                                       "relevant", "constraint_rule", "constraint_message",
+                                       "calculation"]
+        rows = {row["field"]: row for row in result.mappings()}
+    assert rows["cigarettes_per_day"]["relevant"] == "${smokes}"
+    assert rows["cigarettes_per_day"]["section"] == "smoking"
+    assert rows["quit_attempts"]["constraint_rule"] == ". <= 52"
+    assert rows["quit_attempts"]["constraint_message"].startswith("At most one attempt a week")
+    assert rows["bmi"]["calculation"].startswith("${weight_kg} div")
+    assert rows["notes"]["relevant"] == rows["notes"]["calculation"] == ""
+
+
+LOGIC_REFUSALS = [
+    ({"cigarettes_per_day": 10}, "cigarettes_per_day_relevant"),           # hidden, yet a value
+    ({"smokes": True}, "cigarettes_per_day_required"),                     # shown, no value
+    ({"smokes": True, "cigarettes_per_day": 5, "quit_attempts": 60}, "quit_attempts_constraint"),
+    ({"new_diagnosis": "diabetes", "diagnosed_on": "1989-12-31"}, "diagnosed_on_constraint"),
+    ({"visit_date": "2026-05-02"}, "visit_date_constraint"),               # after the day it was saved
+    ({"age_at_visit": 35}, "age_at_visit_calculation"),
+    ({"age_at_visit": None}, "age_at_visit_calculation"),
+    ({"height_cm": "180.0", "weight_kg": "72.5", "bmi": "22.3"}, "bmi_calculation"),
+    ({"new_diagnosis": "other"}, "diagnosed_on_required"),
+    ({"new_diagnosis": "diabetes", "diagnosed_on": "2026-05-01", "diagnosis_other": "Gout"},
+     "diagnosis_other_relevant"),
+]
+
+
+@pytest.mark.parametrize("change, rule", LOGIC_REFUSALS)
+def test_the_database_refuses_what_the_logic_forbids_and_names_field_and_rule(app, engine, change, rule):
+    insert_followup(engine, followup_row())  # the unchanged row is fine
+    with pytest.raises(IntegrityError, match=f'violates check constraint "ck_followup_{rule}_'):
+        insert_followup(engine, followup_row(**change))
+
+
+def test_the_database_takes_rows_the_logic_allows(app, engine):
+    insert_followup(engine, followup_row(smokes=True, cigarettes_per_day=5, quit_attempts=52))
+    insert_followup(engine, followup_row(height_cm="180.0", weight_kg="72.5", bmi="22.4"))
+    insert_followup(engine, followup_row(new_diagnosis="other", diagnosis_other="Gout",
+                                         diagnosed_on="1990-01-01"))
+    insert_followup(engine, followup_row(visit_date="2026-05-01", submitted_at="2026-04-30T23:30:00Z"))

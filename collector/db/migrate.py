@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import inspect, text
 
-from collector.db.checks import field_checks
+from collector.db.checks import checks_of
 from collector.db.schema import column_comment, metadata_columns, table_comment
 from collector.db.sqltext import ddl
 from collector.db.sqlviews import refresh_views
@@ -67,7 +67,7 @@ def _sync_table(conn, spec, table):
         if column.name not in found:
             changes.append(_add_column(conn, name, column, has_rows))
         else:
-            changes += _compare_column(conn, name, column, found[column.name])
+            changes += _compare_column(conn, spec, column, found[column.name])
     kept = {c.name for c in metadata_columns()} | {f.name for f in spec.fields}
     for column_name, reflected in found.items():
         if column_name not in kept:
@@ -101,8 +101,8 @@ def _add_column(conn, table, column, has_rows):
                   f"ALTER TABLE {table} ALTER COLUMN {column.name} SET NOT NULL;")
 
 
-def _compare_column(conn, table, column, reflected):
-    changes = []
+def _compare_column(conn, spec, column, reflected):
+    table, changes = spec.name, []
     wanted, actual = _sql_type(conn, column.type), _sql_type(conn, reflected["type"])
     if wanted != actual:
         changes.append(Change(table, f"column {column.name} is {actual} in the database but "
@@ -111,7 +111,10 @@ def _compare_column(conn, table, column, reflected):
                               f"USING {column.name}::{wanted};", drift=True, blocking=True))
     if column.nullable and not reflected["nullable"]:
         conn.execute(text(f"ALTER TABLE {table} ALTER COLUMN {column.name} DROP NOT NULL"))
-        changes.append(Change(table, f"column {column.name} is optional now (dropped NOT NULL)"))
+        required = any(f.name == column.name and f.required for f in spec.fields)
+        changes.append(Change(table, f"column {column.name} is " + (
+            "required only while shown now (dropped NOT NULL; a check asks for it while shown)"
+            if required else "optional now (dropped NOT NULL)")))
     elif not column.nullable and reflected["nullable"]:
         changes.append(Change(table, f"column {column.name} is required in the form file but "
                                      "nullable in the database; after filling old rows, run",
@@ -134,37 +137,57 @@ def _orphan_column(conn, table, column_name, reflected):
 
 
 def _sync_checks(conn, spec, has_rows, retyped):
-    """Drop CHECKs the form no longer declares; add new ones, except on retyped columns
-    (a rule for the new type cannot apply to the old one: that column is DRIFT)."""
+    """Drop CHECKs the form no longer declares; add new ones, except those reading a retyped
+    column (a rule for the new type cannot apply to the old one: that column is DRIFT)."""
     table = spec.name
-    wanted = dict(pair for f in spec.fields if f.name not in retyped
-                  for pair in field_checks(table, f))
+    wanted = {check.name: check for field in spec.fields for check in checks_of(spec, field)
+              if not check.reads & retyped}
     found = {c["name"] for c in inspect(conn).get_check_constraints(table)}
     ours = f"ck_{table}_"[:56]
-    changes = [Change(table, f"rules of field {name} not applied in the database until its "
-                             "column has the form's type (see DRIFT above)", drift=True)
-               for name in sorted(retyped) if any(field_checks(table, spec.field(name)))]
+    changes = [_waiting(spec, field, retyped) for field in spec.fields
+               if any(check.reads & retyped for check in checks_of(spec, field))]
     for name in sorted(n for n in found - set(wanted) if n.startswith(ours)):
         conn.execute(text(f"ALTER TABLE {table} DROP CONSTRAINT {name}"))
         changes.append(Change(table, f"dropped check {name}: the form file no longer declares it"))
-    for name, sql in wanted.items():
-        if name in found:
-            continue
-        conn.execute(ddl(f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({sql})"
-                         + (" NOT VALID" if has_rows else "")))
-        if has_rows:
-            changes.append(Change(table, f"added check {name} for new rows ({sql}); existing rows "
-                                         "were not checked. To check them, run",
-                                  f"ALTER TABLE {table} VALIDATE CONSTRAINT {name};"))
-        else:
-            changes.append(Change(table, f"added check {name} ({sql})"))
+    for name, check in wanted.items():
+        if name not in found:
+            changes.append(_add_check(conn, table, check, has_rows))
     return changes
+
+
+def _waiting(spec, field, retyped):
+    """Say which rules of `field` wait for a retyped column to be converted."""
+    held = [check for check in checks_of(spec, field) if check.reads & retyped]
+    columns = sorted(set().union(*(check.reads & retyped for check in held)))
+    subject = ("its column has" if columns == [field.name] else
+               f"column{'s' * (len(columns) > 1)} {', '.join(columns)} "
+               f"{'have' if len(columns) > 1 else 'has'}")
+    return Change(spec.name, f"rules of field {field.name} not applied in the database until "
+                             f"{subject} the form's type (see DRIFT above): "
+                             f"{', '.join(check.rule for check in held)}", drift=True)
+
+
+def _add_check(conn, table, check, has_rows):
+    """Add one CHECK; on a table with rows as NOT VALID, with the SQL to find old rows it refuses."""
+    name, sql = check.name, check.sql
+    conn.execute(ddl(f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({sql})"
+                     + (" NOT VALID" if has_rows else "")))
+    if not has_rows:
+        return Change(table, f"added check {name} ({sql})")
+    # NOT (check) is true exactly where the CHECK refuses: it lets NULL (unknown) pass.
+    find = f"SELECT id FROM {table} WHERE NOT ({sql}) ORDER BY id;"
+    validate = f"ALTER TABLE {table} VALIDATE CONSTRAINT {name};"
+    # Logic rules (relevant, constraint, calculation) reach across fields: old rows were
+    # entered without them and may well break them, so they are drift for a person to look at.
+    return Change(table, f"added check {name} for new rows ({sql}); existing rows were not "
+                         "checked. To find the old rows it refuses, then check them all, run",
+                  f"{find}\n    {validate}", drift=check.logic)
 
 
 def _comment(conn, spec, table):
     """Refresh table and column comments so `\\d+` always matches the form file."""
     conn.execute(text(f"COMMENT ON TABLE {spec.name} IS :c"), {"c": table_comment(spec)})
     comments = {c.name: c.comment for c in metadata_columns()}
-    comments.update({f.name: column_comment(f) for f in spec.fields})
+    comments.update({f.name: column_comment(spec, f) for f in spec.fields})
     for column, comment in comments.items():
         conn.execute(text(f"COMMENT ON COLUMN {spec.name}.{column} IS :c"), {"c": comment})

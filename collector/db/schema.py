@@ -7,7 +7,7 @@ every column carries its label, hint, rules and choice labels.
 from sqlalchemy import (ARRAY, BigInteger, Boolean, CheckConstraint, Column, Date, DateTime,
                         Identity, Index, Integer, Numeric, Table, Text, Uuid, func)
 
-from collector.db.checks import field_checks
+from collector.db.checks import always_required, field_checks
 from collector.db.sqltext import ddl
 from collector.forms.names import time_index_name
 
@@ -36,19 +36,21 @@ def metadata_columns():
     ]
 
 
-def field_column(field):
-    """Return the column for one field: its type, NOT NULL and comment."""
-    # A field that can be hidden is NULL while hidden: its required is a CHECK (logic_sql.py).
-    return Column(field.name, SQL_TYPES[field.type](),
-                  nullable=not field.required or field.shown is not None,
-                  comment=column_comment(field))
+def field_column(spec, field):
+    """Return the column for one field: its type, NOT NULL and comment.
+
+    A required field that can be hidden stays nullable: it is NULL while
+    hidden, and its "required" CHECK asks for a value only while shown.
+    """
+    return Column(field.name, SQL_TYPES[field.type](), nullable=not always_required(spec, field),
+                  comment=column_comment(spec, field))
 
 
 def build_table(spec, metadata):
     """Return the Table for `spec`, added to `metadata`."""
-    columns = metadata_columns() + [field_column(f) for f in spec.fields]
+    columns = metadata_columns() + [field_column(spec, f) for f in spec.fields]
     checks = [CheckConstraint(ddl(sql), name=name)
-              for field in spec.fields for name, sql in field_checks(spec.name, field)]
+              for field in spec.fields for name, sql in field_checks(spec, field)]
     # Per-day counts and "since" queries (the PI's chart, Dataclips) filter on time.
     by_time = Index(time_index_name(spec.name), "submitted_at")
     return Table(spec.name, metadata, *columns, *checks, by_time, comment=table_comment(spec))
@@ -68,13 +70,38 @@ def field_rules(field):
     ) if value is not None]
 
 
-def column_comment(field):
-    """Describe a field in words a PI reads in `\\d+`: label, hint, rules, choices."""
+def column_comment(spec, field):
+    """Describe a field in words a PI reads in `\\d+`: label, hint, rules, choices, logic."""
     parts = [field.label + (f" - {field.hint}" if field.hint else "")]
-    parts.append(("Required" if field.required else "Optional") + f" {field.type.replace('_', ' ')}")
+    required = "Required" if field.required else "Optional"
+    if field.required and not always_required(spec, field):
+        required = "Required when shown"
+    parts.append(f"{required} {field.type.replace('_', ' ')}")
     rules = field_rules(field)
     if rules:
         parts.append(", ".join(rules))
     if field.choices:
         parts.append("Choices: " + "; ".join(f"{c.value} = {c.label}" for c in field.choices))
+    parts += [f"{words}: {text}" for words, text in (
+        ("Shown only when", shown_source(spec, field)), ("Rule", constraint_source(field)),
+        ("Calculated", field.calculation.source if field.calculation else ""),
+    ) if text]
     return ". ".join(parts) + "."
+
+
+def shown_source(spec, field):
+    """Return when the field is shown, as written in the form file ("" when always)."""
+    section = next((s for s in spec.sections if s.name == field.section), None)
+    parts = []
+    if section is not None and section.relevant is not None:
+        parts.append(f"{section.relevant.source} (section {section.title})")
+    if field.relevant is not None:
+        parts.append(field.relevant.source)
+    return " and ".join(parts)
+
+
+def constraint_source(field):
+    """Return the field's constraint and its message ("" when it has none)."""
+    if field.constraint is None:
+        return ""
+    return f"{field.constraint.source} ({field.constraint_message})"

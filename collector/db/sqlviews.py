@@ -1,19 +1,23 @@
 """Views that make the data SQL-ready in `pg:psql` and Dataclips.
 
 - <form>_labelled: the form's table with choice labels instead of codes;
-- codebook: one row per field of every form (label, type, rules, choices).
+- codebook: one row per field of every form (label, type, rules, choices, and its
+  logic as written in the form file: when shown, constraint, calculation).
 create_all rebuilds them from the form files each time; views hold no data.
 """
 
 from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 
-from collector.db.schema import field_rules, metadata_columns
+from collector.db.schema import field_rules, metadata_columns, shown_source
 from collector.db.sqltext import ddl, sql_literal
 from collector.forms.names import labelled_view_name
 
+# New columns go last, so Dataclips that select by position keep working. `constraint`
+# is a reserved word in SQL: constraint_rule needs no quotes in a query.
 CODEBOOK_COLUMNS = ("form", "form_title", "position", "field", "label", "type", "required",
-                    "hint", "rules", "choices")
+                    "hint", "rules", "choices", "section", "relevant", "constraint_rule",
+                    "constraint_message", "calculation")
 
 
 def labelled_select(spec):
@@ -41,7 +45,11 @@ def codebook_select(specs):
         for position, field in enumerate(spec.fields, 1):
             choices = "; ".join(f"{c.value} = {c.label}" for c in field.choices)
             values = [spec.name, spec.title, position, field.name, field.label, field.type,
-                      field.required, field.hint, ", ".join(field_rules(field)), choices]
+                      field.required, field.hint, ", ".join(field_rules(field)), choices,
+                      field.section or "", shown_source(spec, field),
+                      field.constraint.source if field.constraint else "",
+                      field.constraint_message if field.constraint else "",
+                      field.calculation.source if field.calculation else ""]
             rows.append("(" + ", ".join(_literal(v) for v in values) + ")")
     return (f"SELECT * FROM (VALUES {', '.join(rows)}) AS codebook({', '.join(CODEBOOK_COLUMNS)}) "
             "ORDER BY form, position")
@@ -72,4 +80,5 @@ def refresh_views(conn, specs):
         replace_view(conn, labelled_view_name(spec.name), labelled_select(spec),
                      f"{spec.title}, with choice labels instead of codes (from forms/{spec.path.name}).")
     replace_view(conn, "codebook", codebook_select(specs),
-                 "Every field of every form: label, type, rules and choices (from forms/*.toml).")
+                 "Every field of every form: label, type, rules, choices and logic "
+                 "(from forms/*.toml).")

@@ -60,7 +60,7 @@ def apply_logic(spec, parsed, errors, check_value, today=None):
 def calculated_value(field, values, timezone, today=None):
     """Return a calculated field's value as it is stored (decimals rounded to `places`)."""
     value = evaluate(field.calculation.tree, values, timezone, today)
-    if value is None:
+    if value is None or value == "":  # an empty text result is stored as NULL, like an empty answer
         return None
     if field.type == "decimal":
         return round_half_away(value, field.places) if field.places is not None else value

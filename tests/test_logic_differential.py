@@ -7,7 +7,8 @@ non-ASCII text) for two forms with logic go to three judges:
   and on rows tampered the ways an attacker or a bug could (a hidden field
   holding a value, a calculation changed, a shown required field emptied);
 - Chromium: static/form_logic.js running the page's compiled program on the
-  same raw inputs, and, for a sample, the real form filled and submitted.
+  same raw inputs: the same messages for the same fields, the same values.
+(tests/test_browser_logic.py fills the real pages, with and without JavaScript.)
 """
 
 import random
@@ -26,7 +27,10 @@ from collector.db.migrate import create_all
 from collector.forms.conflicts import same_value
 from collector.forms.expressions.evaluate import evaluate
 from collector.forms.validation import check_field, validate_submission
+from collector.web import logic_json
 from collector.web.registry import load_registry
+from tests.logic_js import open_logic
+from tests.test_browser import browser  # noqa: F401
 
 HERE = Path(__file__).parent
 FORMS = {"stress": HERE / "forms_logic" / "stress.toml",
@@ -193,18 +197,54 @@ def database_accepts(conn, table, spec, values):
         return getattr(error.orig.diag, "constraint_name", None) or str(error.orig).splitlines()[0]
 
 
+@pytest.fixture(scope="module")
+def chromium_logic(browser):  # noqa: F811
+    """A real Chromium page running static/form_logic.js."""
+    context, logic = open_logic(browser)
+    yield logic
+    context.close()
+
+
+def browser_writes(value):
+    """Write a typed value the way form_logic.js reports it (numbers compared by value)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.astimezone(ZoneInfo("UTC")).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def same_in_browser(js, py):
+    if isinstance(py, (int, Decimal)) and not isinstance(py, bool) and js is not None:
+        return Decimal(js) == py
+    return js == browser_writes(py)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("form", sorted(FORMS))
-def test_python_and_postgresql_accept_and_refuse_the_same_rows(form, logic_tables, engine, report):
+def test_python_postgresql_and_chromium_accept_and_refuse_the_same(form, logic_tables, engine,
+                                                                   chromium_logic, report):
     spec, table = logic_tables.specs[form], logic_tables.tables[form]
+    cases = random_cases(spec, seed=form)
+    in_browser = chromium_logic.evaluate(logic_json.program(spec), cases, today=TODAY.isoformat())
     rng = random.Random(f"tamper-{form}")
     disagreements, counts = [], {"accepted": 0, "refused": 0, "tampered": 0}
     with engine.connect() as conn, conn.begin():
-        for raw in random_cases(spec, seed=form):
+        for raw, browser_said in zip(cases, in_browser):
             values, errors = python_judge(spec, raw)
             refused_by = database_accepts(conn, table, spec, values)
             counts["refused" if errors else "accepted"] += 1
             if bool(errors) != (refused_by is not None):
-                disagreements.append(("submission", raw, errors, refused_by))
+                disagreements.append(("PostgreSQL", raw, errors, refused_by))
+            if browser_said["errors"] != errors:
+                disagreements.append(("Chromium errors", raw, errors, browser_said["errors"]))
+            wrong = [name for name in values if not same_in_browser(browser_said["values"][name],
+                                                                    values[name])]
+            if wrong:
+                disagreements.append(("Chromium values", raw, {n: (values[n], browser_said["values"][n])
+                                                               for n in wrong}))
             if errors:
                 continue
             for name, how, row in tampered(spec, values, rng):
@@ -215,6 +255,7 @@ def test_python_and_postgresql_accept_and_refuse_the_same_rows(form, logic_table
                     disagreements.append((how, name, row, refused_by, python_says))
         conn.rollback()
     assert counts["accepted"] > CASES // 10 and counts["refused"] > CASES // 10, counts
-    assert not disagreements, disagreements[:3]
+    assert not disagreements, (len(disagreements), disagreements[:3])
     report(f"differential {form}: {counts['accepted']} accepted and {counts['refused']} refused "
-           f"submissions, {counts['tampered']} tampered rows: Python and PostgreSQL agreed on all")
+           f"submissions, {counts['tampered']} tampered rows: Python, PostgreSQL and Chromium "
+           "agreed on every one")

@@ -33,3 +33,16 @@ def test_calc_column_bench_runs_and_prints_check_next_to_generated(database_url)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "| insert | plain (baseline) | CHECK (collector) | generated STORED |" in result.stdout
     assert "200 single-row INSERTs" in result.stdout and "INSERT … SELECT of 1,000 rows" in result.stdout
+
+
+def test_logic_bench_runs_and_prints_the_logic_form_next_to_the_plain_ones():
+    result = subprocess.run([sys.executable, "-m", "bench.logic", "--rounds", "1", "--seconds", "1",
+                             "--clients", "2", "--generator", "builtin"],
+                            cwd=PROJECT_ROOT, env=process_environment(), capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "| valid submissions per second |" in result.stdout
+    assert "logic / same fields" in result.stdout
+    # Every measured request stored a row: a refused entry must never pass for speed.
+    assert "error responses: {'followup (logic)': 0, 'followup_plain (same fields, no logic)': 0, " \
+           "'intake (no logic)': 0}" in result.stdout

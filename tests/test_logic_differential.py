@@ -29,8 +29,8 @@ from collector.forms.expressions.evaluate import evaluate
 from collector.forms.validation import check_field, validate_submission
 from collector.web import logic_json
 from collector.web.registry import load_registry
-from tests.logic_js import open_logic
 from tests.test_browser import browser  # noqa: F401
+from tests.test_logic_agrees_with_server import logic_page, same  # noqa: F401 (a fixture)
 
 HERE = Path(__file__).parent
 FORMS = {"stress": HERE / "forms_logic" / "stress.toml",
@@ -197,38 +197,13 @@ def database_accepts(conn, table, spec, values):
         return getattr(error.orig.diag, "constraint_name", None) or str(error.orig).splitlines()[0]
 
 
-@pytest.fixture(scope="module")
-def chromium_logic(browser):  # noqa: F811
-    """A real Chromium page running static/form_logic.js."""
-    context, logic = open_logic(browser)
-    yield logic
-    context.close()
-
-
-def browser_writes(value):
-    """Write a typed value the way form_logic.js reports it (numbers compared by value)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.astimezone(ZoneInfo("UTC")).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def same_in_browser(js, py):
-    if isinstance(py, (int, Decimal)) and not isinstance(py, bool) and js is not None:
-        return Decimal(js) == py
-    return js == browser_writes(py)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("form", sorted(FORMS))
 def test_python_postgresql_and_chromium_accept_and_refuse_the_same(form, logic_tables, engine,
-                                                                   chromium_logic, report):
+                                                                   logic_page, report):
     spec, table = logic_tables.specs[form], logic_tables.tables[form]
     cases = random_cases(spec, seed=form)
-    in_browser = chromium_logic.evaluate(logic_json.program(spec), cases, today=TODAY.isoformat())
+    in_browser = logic_page.evaluate(logic_json.program(spec), cases, today=TODAY.isoformat())
     rng = random.Random(f"tamper-{form}")
     disagreements, counts = [], {"accepted": 0, "refused": 0, "tampered": 0}
     with engine.connect() as conn, conn.begin():
@@ -240,8 +215,7 @@ def test_python_postgresql_and_chromium_accept_and_refuse_the_same(form, logic_t
                 disagreements.append(("PostgreSQL", raw, errors, refused_by))
             if browser_said["errors"] != errors:
                 disagreements.append(("Chromium errors", raw, errors, browser_said["errors"]))
-            wrong = [name for name in values if not same_in_browser(browser_said["values"][name],
-                                                                    values[name])]
+            wrong = [name for name in values if not same(browser_said["values"][name], values[name])]
             if wrong:
                 disagreements.append(("Chromium values", raw, {n: (values[n], browser_said["values"][n])
                                                                for n in wrong}))

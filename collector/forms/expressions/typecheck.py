@@ -167,11 +167,21 @@ def _unify(checker, node, args, what):
     return kinds.pop()
 
 
-def _not(checker, node):
-    checker._arity(node, 1)
-    operand = checker.visit(node.args[0])
-    checker._expect(operand, ("boolean",), "not() needs a yes/no value")
-    return replace(node, args=(operand,), type="boolean")
+def _one_argument(takes, problem, gives, plain_value=True):
+    """Return the check of a function of one argument of a type in `takes`."""
+    def check_call(checker, node):
+        checker._arity(node, 1)
+        operand = (checker._value if plain_value else checker.visit)(node.args[0])
+        checker._expect(operand, takes, problem)
+        return replace(node, args=(operand,), type=gives)
+    return check_call
+
+
+_not = _one_argument(("boolean",), "not() needs a yes/no value", "boolean", plain_value=False)
+_count_selected = _one_argument(("multi",), "count-selected() needs a multi_choice field", "integer",
+                                plain_value=False)
+_string_length = _one_argument(("text",), "string-length() needs text", "integer")
+_int = _one_argument(NUMBER_TYPES, "int() needs a number", "integer")
 
 
 def _selected(checker, node):
@@ -185,13 +195,6 @@ def _selected(checker, node):
         raise ExpressionError(f"{node.name}() needs a quoted code second, like 'yes'", code.at)
     checker._check_codes(target, code)
     return replace(node, args=(target, code), type="boolean")
-
-
-def _count_selected(checker, node):
-    checker._arity(node, 1)
-    target = checker.visit(node.args[0])
-    checker._expect(target, ("multi",), "count-selected() needs a multi_choice field")
-    return replace(node, args=(target,), type="integer")
 
 
 def _if(checker, node):
@@ -209,13 +212,6 @@ def _coalesce(checker, node):
     return replace(node, args=args, type=_unify(checker, node, args, "values"))
 
 
-def _string_length(checker, node):
-    checker._arity(node, 1)
-    operand = checker._value(node.args[0])
-    checker._expect(operand, ("text",), "string-length() needs text")
-    return replace(node, args=(operand,), type="integer")
-
-
 def _concat(checker, node):
     checker._arity(node, 1, 100)
     args = tuple(checker._value(arg) for arg in node.args)
@@ -223,13 +219,6 @@ def _concat(checker, node):
         checker._expect(arg, ("text",), "concat() joins text only (numbers and dates would be "
                                         "written differently in each place)")
     return replace(node, args=args, type="text")
-
-
-def _int(checker, node):
-    checker._arity(node, 1)
-    operand = checker._value(node.args[0])
-    checker._expect(operand, NUMBER_TYPES, "int() needs a number")
-    return replace(node, args=(operand,), type="integer")
 
 
 def _round(checker, node):

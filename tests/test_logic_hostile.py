@@ -1,0 +1,163 @@
+"""Hostile review of form logic: each test is a way the three places (Python, PostgreSQL,
+Chromium) were made to disagree, or a form file or post that broke a promise of
+docs/FORMS.md ("Form logic"). Forms are written as TOML, loaded and created as a deploy would.
+"""
+
+import textwrap
+import uuid
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import insert, text
+from sqlalchemy.exc import DBAPIError
+
+from collector.db.migrate import create_all
+from collector.web import logic_json
+from collector.web.registry import load_registry
+from tests.conftest import make_app
+from tests.helpers import free_port
+from tests.logic_js import open_logic
+from tests.processes import WebProcess, process_environment
+from tests.test_browser import browser  # noqa: F401
+from tests.test_logic_differential import as_form, same_in_browser
+from collector.forms.validation import validate_submission
+
+TODAY = date(2026, 11, 22)
+SAVED_AT = datetime(2026, 11, 22, 12, 0, tzinfo=ZoneInfo("Europe/London"))
+
+
+@pytest.fixture(scope="module")
+def chromium(browser):  # noqa: F811
+    context, logic = open_logic(browser)
+    yield logic
+    context.close()
+
+
+@pytest.fixture
+def make_form(engine, tmp_path):
+    """Return a function: TOML text -> (spec, table), created in PostgreSQL by create_all."""
+    made = []
+
+    def make(body, name="hostile"):
+        directory = tmp_path / f"forms_{len(made)}"
+        directory.mkdir()
+        (directory / f"{name}.toml").write_text(textwrap.dedent(body), encoding="utf-8")
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP TABLE IF EXISTS {name} CASCADE"))
+        registry = load_registry(directory)
+        create_all(engine, registry)
+        made.append(name)
+        return registry.specs[name], registry.tables[name]
+
+    yield make
+    with engine.begin() as conn:
+        for name in made:
+            conn.execute(text(f"DROP TABLE IF EXISTS {name} CASCADE"))
+
+
+def database_says(engine, spec, table, values):
+    """Insert the server's values; return None if stored, else PostgreSQL's first line."""
+    row = {"submission_id": uuid.uuid4(), "form_version": spec.version, "submitted_at": SAVED_AT,
+           **values}
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(table).values(row))
+        return None
+    except DBAPIError as error:
+        return str(error.orig).splitlines()[0]
+
+
+def judges(engine, chromium, spec, table, raw):
+    """Return (python values, python errors, database refusal, browser result) for one post."""
+    values, errors = validate_submission(spec, as_form(raw), today=TODAY)
+    refused = None if errors else database_says(engine, spec, table, values)
+    browser_said = chromium.evaluate(logic_json.program(spec), [raw], today=TODAY.isoformat())[0]
+    return values, errors, refused, browser_said
+
+
+def assert_agree(engine, chromium, spec, table, raw):
+    values, errors, refused, browser_said = judges(engine, chromium, spec, table, raw)
+    assert refused is None, (values, refused)
+    assert browser_said["errors"] == errors, (errors, browser_said["errors"])
+    wrong = {n: (values[n], browser_said["values"][n]) for n in values
+             if not same_in_browser(browser_said["values"][n], values[n])}
+    assert not wrong
+    return values
+
+
+
+PROTOTYPE_FORM = """
+title = "Names JavaScript objects already have"
+timezone = "Europe/London"
+
+[[fields]]
+name = "constructor"
+type = "integer"
+constraint = ". > 2"
+constraint_message = "More than 2."
+
+[[fields]]
+name = "picks"
+type = "multi_choice"
+choices = [{ value = "toString", label = "A" }, { value = "constructor", label = "B" },
+           { value = "__proto__", label = "C" }, { value = "plain", label = "D" }]
+
+[[fields]]
+name = "note"
+type = "text"
+relevant = "selected(${picks}, 'toString') or selected(${picks}, 'constructor')"
+"""
+
+
+def test_field_names_and_codes_that_objects_inherit_mean_nothing_special(engine, chromium, make_form):
+    """A field `constructor` and codes "toString", "__proto__": form_logic.js looked them up
+    in plain objects, so every such code counted as ticked (the note was shown in the browser
+    while the server discarded it) and the field's constraint was never checked."""
+    spec, table = make_form(PROTOTYPE_FORM)
+    for raw in [{"constructor": "5", "picks": ["plain"], "note": "asked?"},
+                {"constructor": "1", "picks": [], "note": "asked?"},
+                {"constructor": "", "picks": ["toString"], "note": "Zoë"},
+                {"constructor": "3", "picks": ["__proto__", "constructor"], "note": "x"},
+                {"picks": ["__proto__"]}]:
+        assert_agree(engine, chromium, spec, table, raw)
+
+
+@pytest.mark.slow
+def test_a_field_named_constructor_keeps_the_page_and_drafts_working(browser, database_url, engine,  # noqa: F811
+                                                                     tmp_path):
+    """On the page: form_page.js gave the control Object's constructor as its message (the
+    form could never be sent), and drafts.js threw on `values.constructor.push`."""
+    forms = tmp_path / "forms"
+    forms.mkdir()
+    (forms / "protos.toml").write_text('access = "public"\n' + PROTOTYPE_FORM, encoding="utf-8")
+    create_all(engine, make_app(database_url, FORMS_DIR=str(forms)).extensions["collector"])
+    env = process_environment(DATABASE_URL=database_url, PORT=str(free_port()), FORMS_DIR=str(forms),
+                              SECRET_KEY="protos-secret")
+    try:
+        with WebProcess(env, tmp_path / "web.log") as web:
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(web.base_url + "/forms/protos")
+            first_id = page.input_value("input[name=submission_id]")
+            assert page.is_hidden("#f-note")  # nothing ticked: the note is not asked
+            page.fill("#f-constructor", "7")
+            page.check("input[name=picks][value=toString]")
+            page.fill("#f-note", "Łódź")
+            context.set_offline(True)
+            page.click("button[type=submit]")
+            page.wait_for_selector("#draft-status:has-text('there is no connection')")
+            context.set_offline(False)
+            page.goto(web.base_url + "/forms/protos")
+            page.wait_for_selector("#draft-restore:visible")
+            page.click("[data-restore]")
+            assert page.input_value("#f-constructor") == "7"
+            page.click("button[type=submit]")
+            page.wait_for_url(f"**/forms/protos/saved/{first_id}")
+            with engine.connect() as conn:
+                row = conn.execute(text("SELECT * FROM protos")).mappings().one()
+            assert (row["constructor"], row["picks"], row["note"]) == (7, ["toString"], "Łódź")
+            context.close()
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS protos CASCADE"))

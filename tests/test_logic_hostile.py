@@ -3,6 +3,7 @@ Chromium) were made to disagree, or a form file or post that broke a promise of
 docs/FORMS.md ("Form logic"). Forms are written as TOML, loaded and created as a deploy would.
 """
 
+import json
 import textwrap
 import uuid
 from datetime import date, datetime
@@ -72,7 +73,10 @@ def judges(engine, chromium, spec, table, raw):
     """Return (python values, python errors, database refusal, browser result) for one post."""
     values, errors = validate_submission(spec, as_form(raw), today=TODAY)
     refused = None if errors else database_says(engine, spec, table, values)
-    browser_said = chromium.evaluate(logic_json.program(spec), [raw], today=TODAY.isoformat())[0]
+    # As the page does: the program goes as JSON text (playwright's own serializer recurses).
+    browser_said = chromium.page.evaluate(
+        "([p, raw, today]) => window.collectorLogic.evaluate(JSON.parse(p), raw, {today: today})",
+        [json.dumps(logic_json.program(spec)), raw, TODAY.isoformat()])
     return values, errors, refused, browser_said
 
 
@@ -161,3 +165,28 @@ def test_a_field_named_constructor_keeps_the_page_and_drafts_working(browser, da
     finally:
         with engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS protos CASCADE"))
+
+
+@pytest.mark.parametrize("expression", ["-" * 1900 + "${a}", " * ".join(["1"] * 490), "1" + " - -" * 450 + " 1"],
+                         ids=["unary minus", "long product", "minus minus"])
+def test_deep_expressions_without_brackets_are_one_line_from_manage_check(tmp_path, expression):
+    """The bracket counter missed nesting without brackets: a RecursionError traceback."""
+    from tests.processes import run_manage
+    (tmp_path / "deep.toml").write_text(
+        'title = "Deep"\n[[fields]]\nname = "a"\ntype = "integer"\n'
+        f'[[fields]]\nname = "b"\ntype = "integer"\ncalculation = "{expression}"\n', encoding="utf-8")
+    result = run_manage("check", FORMS_DIR=str(tmp_path))
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "operations inside each other; the limit is 200: split it into calculated fields" in result.stderr
+
+
+def test_a_sum_of_200_fields_works_in_all_three_places(engine, chromium, make_form):
+    """The deepest tree allowed (a 200-item score) is evaluated, compiled and checked everywhere."""
+    fields = "".join(f'[[fields]]\nname = "q{i}"\ntype = "integer"\n' for i in range(200))
+    total = " + ".join(f"${{q{i}}}" for i in range(200))
+    spec, table = make_form('title = "Scale"\ntimezone = "Europe/London"\n' + fields +
+                            f'[[fields]]\nname = "total"\ntype = "integer"\ncalculation = "{total}"\n'
+                            f'constraint = ". != 1"\n')
+    raw = {f"q{i}": str(i % 7 - 3) for i in range(200)}
+    assert assert_agree(engine, chromium, spec, table, raw)["total"] == sum(i % 7 - 3 for i in range(200))

@@ -190,3 +190,68 @@ def test_a_sum_of_200_fields_works_in_all_three_places(engine, chromium, make_fo
                             f'constraint = ". != 1"\n')
     raw = {f"q{i}": str(i % 7 - 3) for i in range(200)}
     assert assert_agree(engine, chromium, spec, table, raw)["total"] == sum(i % 7 - 3 for i in range(200))
+
+
+def test_today_on_the_server_is_the_day_the_row_is_saved(database_url, engine, tmp_path, monkeypatch):
+    """today() was read from the app's clock when validating, but the CHECK reads submitted_at,
+    the database's now() at INSERT: an entry sent at midnight (or with the app's clock a second
+    behind the database's) was accepted by the server, refused by PostgreSQL and held (503)."""
+    import collector.forms.expressions.evaluate as evaluate_module
+    import collector.web.views as views_module
+    from tests.helpers import hidden_inputs
+    forms = tmp_path / "forms"
+    forms.mkdir()
+    (forms / "midnight.toml").write_text(textwrap.dedent("""
+        title = "Midnight"
+        access = "public"
+        timezone = "Pacific/Kiritimati"
+
+        [[fields]]
+        name = "seen_on"
+        type = "date"
+        calculation = "today()"
+        """), encoding="utf-8")
+    app = make_app(database_url, FORMS_DIR=str(forms))
+    create_all(engine, app.extensions["collector"])
+    with engine.connect() as conn:  # one second before midnight of the database's day, there
+        db_today = conn.execute(text("SELECT (now() AT TIME ZONE 'Pacific/Kiritimati')::date")).scalar()
+    zone = ZoneInfo("Pacific/Kiritimati")
+    app_now = datetime(db_today.year, db_today.month, db_today.day, tzinfo=zone).timestamp() - 1
+
+    class AppClock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.fromtimestamp(app_now, tz)
+
+    monkeypatch.setattr(evaluate_module, "datetime", AppClock)
+    if hasattr(views_module, "datetime"):
+        monkeypatch.setattr(views_module, "datetime", AppClock)
+    try:
+        client = app.test_client()
+        hidden = hidden_inputs(client.get("/forms/midnight").get_data(as_text=True))
+        response = client.post("/forms/midnight", data={**hidden, "seen_on": "1999-01-01"})
+        assert response.status_code == 303, response.status_code
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT seen_on, submitted_at FROM midnight")).one()
+        assert row.seen_on == row.submitted_at.astimezone(zone).date()
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS midnight CASCADE"))
+
+
+@pytest.mark.parametrize("zone, wall", [("Europe/Amsterdam", "1900-01-01T00:00"),
+                                         ("Europe/Amsterdam", "1900-01-01T00:10:05"),
+                                         ("Africa/Casablanca", "2100-12-31T23:30"),
+                                         ("Asia/Kolkata", "1900-01-01T03:00")])
+def test_wall_times_at_the_ends_of_the_zone_table_read_as_the_server_reads_them(engine, chromium, make_form,
+                                                                                 zone, wall):
+    """The browser's copy of the server's offsets began at 1900-01-01T00:00Z, so a wall time
+    early on 1900-01-01 east of Greenwich (or late on 2100-12-31 west of it) fell back to the
+    phone's Intl data: in Amsterdam (+00:19:32 then, in Python's tz data) the browser read
+    1900-01-01T00:00 as 00:00Z and disagreed with the server on every comparison."""
+    spec, table = make_form(f'title = "Ends"\ntimezone = "{zone}"\n'
+                            '[[fields]]\nname = "at"\ntype = "datetime"\n'
+                            '[[fields]]\nname = "bt"\ntype = "datetime"\n'
+                            '[[fields]]\nname = "earlier"\ntype = "boolean"\ncalculation = "${at} < ${bt}"\n')
+    for other in (wall[:16] + "Z", wall[:11] + "00:00Z", "1899-12-31T23:45Z", "2101-01-01T00:15Z"):
+        assert_agree(engine, chromium, spec, table, {"at": wall, "bt": other})

@@ -29,7 +29,7 @@
   }
 
   function currentValues() {
-    var values = {};
+    var values = Object.create(null);  // no prototype: a field may be named `constructor`
     new FormData(form).forEach(function (value, name) {
       if (name === "csrf_token" || name === "submission_id" || name === "submission_sig") return;
       (values[name] = values[name] || []).push(value);
@@ -48,7 +48,7 @@
   function fill(values) {
     Array.prototype.forEach.call(controls(), function (control) {
       if (!control.name || control.type === "hidden" || control.type === "submit") return;
-      var chosen = values[control.name] || [];
+      var chosen = Object.prototype.hasOwnProperty.call(values, control.name) ? values[control.name] : [];
       if (control.type === "radio" || control.type === "checkbox") {
         control.checked = chosen.indexOf(control.value) !== -1;
       } else {

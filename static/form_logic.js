@@ -72,6 +72,11 @@
     return powers[n];
   }
 
+  /* Maps keyed by field names and choice codes have no prototype: a field named
+   * `constructor` or a code "toString" must not find Object.prototype's members. */
+  function map() { return Object.create(null); }
+  function hasOwn(object, key) { return Object.prototype.hasOwnProperty.call(object, key); }
+
   // ---- exact decimals -------------------------------------------------------
 
   function num(m, s) { return { m: m, s: s }; }
@@ -276,7 +281,7 @@
   function codePoints(text) { return Array.from(text).length; }
 
   function stripper(chars) {
-    var set = {};
+    var set = map();
     Array.from(chars).forEach(function (c) { set[c] = true; });
     return function (text) {
       var items = Array.from(text), start = 0, end = items.length;
@@ -502,7 +507,7 @@
 
   function multiChoice(field, raw, p) {
     var items = raw === undefined || raw === null ? [] : Array.isArray(raw) ? raw : [raw];
-    var chosen = {}, codes = field.rules.choices || [], any = false;
+    var chosen = map(), codes = field.rules.choices || [], any = false;
     for (var i = 0; i < items.length; i++) {
       var item = p.strip(String(items[i]));
       if (!item) continue;
@@ -574,7 +579,7 @@
     rawValues = rawValues || {};
     var fixedToday = options && options.today ? parseDate(options.today) : null;
     var today = null;
-    var values = {}, shown = {}, errors = {}, kinds = {};
+    var values = map(), shown = map(), errors = map(), kinds = map();
     var env = { values: values, today: function () {
       if (today === null) today = fixedToday !== null ? fixedToday : todayIn(p.zone);
       return today;
@@ -590,7 +595,7 @@
         values[field.name] = stored(field, ev(field.calculation, env));
         return;
       }
-      var own = ownValue(field, rawValues[field.name], p);
+      var own = ownValue(field, hasOwn(rawValues, field.name) ? rawValues[field.name] : undefined, p);
       if (own.error) fail(field.name, own.error, "value");  // refused: empty for every expression
       else values[field.name] = own.value;
     });
@@ -606,11 +611,11 @@
         fail(field.name, field.constraintMessage, "constraint");
       }
     });
-    var sections = {};
+    var sections = map();
     p.sections.forEach(function (section) {
       sections[section.name] = section.shownWhen ? ev(section.shownWhen, env) === true : true;
     });
-    var out = {};
+    var out = map();
     Object.keys(values).forEach(function (name) { out[name] = outward(values[name]); });
     return { shown: shown, values: out, errors: errors, kinds: kinds, sections: sections };
   }

@@ -21,7 +21,7 @@
   if (!form || !source || !window.collectorLogic) return;
   var program = JSON.parse(source.textContent);
   var errors = window.collectorErrors;
-  var fields = {};
+  var fields = Object.create(null);  // no prototype: a field may be named `constructor`
 
   Array.prototype.forEach.call(form.querySelectorAll(".field[data-field]"), function (box) {
     var calculated = box.querySelector("[data-calculated]");
@@ -33,7 +33,7 @@
   program.fields.forEach(function (f) { if (fields[f.name]) fields[f.name].spec = f; });
 
   function rawValues() {
-    var raw = {};
+    var raw = Object.create(null);
     Object.keys(fields).forEach(function (name) {
       var field = fields[name], controls = field.controls;
       if (!controls.length) return;

@@ -1,6 +1,7 @@
 """Write one submission as one row, at most once, or hold it for recovery."""
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import lru_cache
 
 from sqlalchemy import bindparam, select, true
@@ -58,8 +59,12 @@ def insert_once(engine, spec, table, submission_id, values, entered_by=None, sub
         return False
 
 
-def save_submission(engine, spec, table, submission_id, values, submitter):
+def save_submission(engine, spec, table, submission_id, values, submitter, submitted_at=None):
     """Insert the row once, or print it for replay and raise HeldForRecovery.
+
+    `submitted_at` is the moment the values were validated at (default: now):
+    the row's today() CHECKs read it, so it must be the day the server's
+    today() meant, not the database's clock a moment later.
 
     The invite is re-read by the INSERT itself, in one statement, one round
     trip, in autocommit: on invite-only forms nothing is written if it was
@@ -68,6 +73,7 @@ def save_submission(engine, spec, table, submission_id, values, submitter):
     SubmissionConflict; with the same values it is a harmless duplicate.
     """
     parameters = {**values, "submission_id": submission_id, "form_version": spec.version,
+                  "submitted_at": submitted_at or datetime.now(timezone.utc),
                   INVITE_PARAMETER: submitter.invite_id}
     gated = spec.access == "invite"
     try:
@@ -144,7 +150,7 @@ def _insert(table, gated):
     are bound parameters named after their columns, so the statement is built
     and compiled only once per table.
     """
-    columns = [c.name for c in table.columns if c.name not in ("id", "submitted_at", "entered_by")]
+    columns = [c.name for c in table.columns if c.name not in ("id", "entered_by")]
     binds = [bindparam(name, type_=table.c[name].type) for name in columns]
     active = (invites.c.id == bindparam(INVITE_PARAMETER), invites.c.revoked_at.is_(None))
     if gated:

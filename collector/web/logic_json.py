@@ -26,6 +26,9 @@ STRIP_CHARACTERS = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).i
 # older or different data still reads a wall time as the same instant); outside them the
 # browser's own (Intl) data is used.
 ZONE_YEARS = (1900, 2101)
+# A wall time early on 1900-01-01 (or late on 2100-12-31) is an instant outside those
+# years in UTC; a margin keeps every wall time of the years themselves in the table.
+ZONE_MARGIN = timedelta(days=2)
 # Offsets are sampled daily, then each change is found to the second. No zone changes and
 # changes back within a day: for all 599 zones of tzdata 2025b this finds exactly what
 # 6-hourly sampling finds (about 0.1 s per zone, once per process).
@@ -82,6 +85,7 @@ def zone_changes(key):
     from zoneinfo import ZoneInfo
     zone = ZoneInfo(key)
     start, stop = (datetime(year, 1, 1, tzinfo=tz.utc) for year in ZONE_YEARS)
+    start, stop = start - ZONE_MARGIN, stop + ZONE_MARGIN
 
     def offset(second):
         return int(datetime.fromtimestamp(second, zone).utcoffset().total_seconds())

@@ -1,6 +1,7 @@
 """The RA's pages: list forms, show a form, take a submission, confirm it."""
 
 import uuid
+from datetime import datetime, timezone
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
@@ -66,7 +67,9 @@ def submit(name):
     spec, table = form_or_404(name)
     submitter = access.submitter(spec)  # before anything of the form is shown back
     submission_id = references.posted_reference(request.form)
-    values, errors = validate_submission(spec, request.form)
+    # One moment for today() and the row's submitted_at, which its CHECKs read as today().
+    moment = datetime.now(timezone.utc)
+    values, errors = validate_submission(spec, request.form, today=moment.astimezone(spec.timezone).date())
     if submission_id is None or errors:
         # The form is shown again: re-read the invite first, as opening it does.
         access.check_can_open(spec)
@@ -78,7 +81,7 @@ def submit(name):
         return render_form(spec, request.form, submission_id, errors=errors, status=422)
     own = _owner_check(submission_id, submitter)
     try:
-        saved = save_submission(db.engine, spec, table, submission_id, values, submitter)
+        saved = save_submission(db.engine, spec, table, submission_id, values, submitter, moment)
     except InviteRevoked:
         session.clear()
         raise access.AccessDenied(access.REVOKED) from None

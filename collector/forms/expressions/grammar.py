@@ -8,7 +8,7 @@ ExpressionError carries to the one-line message `manage.py check` prints.
 from datetime import date
 from decimal import Decimal
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
 
 from collector.forms.expressions.tree import Arith, Call, Compare, Literal, Logic, Negate, Ref
@@ -16,6 +16,10 @@ from collector.forms.expressions.tree import Arith, Call, Compare, Literal, Logi
 # Long enough for any real rule; short enough that nothing nests past Python's stack.
 MAX_LENGTH = 2000
 MAX_DEPTH = 60
+# Every operator, '-' and function call nests the tree one deeper, and the checker, the
+# evaluator and the SQL and JSON writers each recurse once or more per level: this keeps
+# them all far from Python's recursion limit (a sum of 200 fields still fits).
+MAX_TREE_DEPTH = 200
 
 GRAMMAR = r"""
 ?start: or_expr
@@ -71,7 +75,9 @@ def parse(text):
         raise ExpressionError("must be on one line")
     _refuse_deep_nesting(text)
     try:
-        return _Build().transform(_parser.parse(text))
+        parsed = _parser.parse(text)  # LALR: no recursion, however deep the text nests
+        _refuse_deep_tree(parsed)
+        return _Build().transform(parsed)
     except UnexpectedCharacters as error:
         raise ExpressionError(_unexpected_character(text, error), error.column) from None
     except UnexpectedEOF as error:
@@ -96,6 +102,18 @@ def _refuse_deep_nesting(text):
         deepest = max(deepest, depth)
     if deepest > MAX_DEPTH:
         raise ExpressionError(f"brackets are nested {deepest} deep; the limit is {MAX_DEPTH}")
+
+
+def _refuse_deep_tree(parsed):
+    """Refuse a tree too deep to walk recursively (lark's Transformer is recursive too)."""
+    deepest, stack = 0, [(parsed, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+    if deepest > MAX_TREE_DEPTH:
+        raise ExpressionError(f"nests {deepest} operations inside each other; the limit is "
+                              f"{MAX_TREE_DEPTH}: split it into calculated fields")
 
 
 def _unexpected_character(text, error):

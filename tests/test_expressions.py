@@ -199,3 +199,12 @@ def test_manage_check_prints_one_line_for_bad_logic(tmp_path):
     result = run_manage("check", FORMS_DIR=str(tmp_path))
     assert result.returncode == 0
     assert "shown when: ${smoker}" in result.stdout and "rule: . <= 80" in result.stdout
+
+
+def test_a_chain_of_two_thousand_calculations_loads_in_dependency_order(tmp_path):
+    # Each field is calculated from the next one: the order must reverse the file's.
+    count = 2000
+    body = "".join(f'[[fields]]\nname = "f{i}"\ntype = "integer"\ncalculation = "${{f{i + 1}}} + 1"\n'
+                   for i in range(count)) + f'[[fields]]\nname = "f{count}"\ntype = "integer"\n'
+    spec = load_form(write_form(tmp_path, body))
+    assert spec.order[0] == f"f{count}" and spec.order[-1] == "f0"

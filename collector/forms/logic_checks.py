@@ -86,25 +86,30 @@ def _combine(section_relevant, field_relevant):
 
 
 def _evaluation_order(fields, error):
-    """Return field names so that whatever a relevant or calculation reads comes first."""
+    """Return field names so that whatever a relevant or calculation reads comes first.
+
+    Depth-first without recursion, so a chain of any length is fine.
+    """
     needs = {f["name"]: [name for tree in (f["shown"], f["calculation"] and f["calculation"].tree)
                          if tree is not None for name in references(tree)] for f in fields}
     order, state = [], {}
-    for name in needs:
-        _visit(name, needs, state, order, [], error)
+    for start in needs:
+        if state.get(start) == "done":
+            continue
+        trail, pending = [start], [iter(needs[start])]
+        state[start] = "visiting"
+        while trail:
+            needed = next(pending[-1], None)
+            if needed is None:
+                state[trail[-1]] = "done"
+                order.append(trail.pop())
+                pending.pop()
+            elif state.get(needed) == "visiting":
+                cycle = trail[trail.index(needed):] + [needed]
+                raise error(cycle[0], "its relevant or calculation (or its section's relevant) "
+                                      "depends on itself: " + " → ".join(f"${{{n}}}" for n in cycle))
+            elif state.get(needed) != "done":
+                state[needed] = "visiting"
+                trail.append(needed)
+                pending.append(iter(needs[needed]))
     return tuple(order)
-
-
-def _visit(name, needs, state, order, trail, error):
-    if state.get(name) == "done":
-        return
-    if state.get(name) == "visiting":
-        cycle = trail[trail.index(name):] + [name]
-        raise error(cycle[0], "its relevant or calculation (or its section's relevant) depends "
-                              "on itself: " + " → ".join(f"${{{n}}}" for n in cycle))
-    state[name] = "visiting"
-    for needed in needs[name]:
-        _visit(needed, needs, state, order, trail + [name], error)
-    state[name] = "done"
-    order.append(name)
-

@@ -83,3 +83,15 @@ def _form_fields(html):
     for name, value in pairs:
         data.setdefault(name, []).append(html_module.unescape(value))
     return data
+
+
+def test_the_held_record_says_when_the_ra_submitted_not_when_the_write_failed(capfd):
+    # A write can take seconds to fail; replay stores `at` and judges today() by it, so it is
+    # the moment the values were checked at (here: just before midnight in UTC).
+    from datetime import datetime, timezone
+    from collector.ops.failed_writes import record_failed_write
+    submitted = datetime(2026, 11, 22, 23, 59, 59, 999000, tzinfo=timezone.utc)
+    record_failed_write("intake", uuid.uuid4(), "Zoë Ração", {"age_years": 36},
+                        RuntimeError("timeout"), submitted)
+    _line, record = only_json_line(capfd.readouterr().out)
+    assert record["at"] == "2026-11-22T23:59:59.999000Z"

@@ -14,6 +14,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.exc import DBAPIError
 
 from collector.db.migrate import create_all
+from collector.forms.validation import validate_submission
 from collector.web import logic_json
 from collector.web.registry import load_registry
 from tests.conftest import make_app
@@ -21,8 +22,8 @@ from tests.helpers import free_port
 from tests.logic_js import open_logic
 from tests.processes import WebProcess, process_environment
 from tests.test_browser import browser  # noqa: F401
-from tests.test_logic_differential import as_form, same_in_browser
-from collector.forms.validation import validate_submission
+from tests.test_logic_agrees_with_server import same
+from tests.test_logic_differential import as_form
 
 TODAY = date(2026, 11, 22)
 SAVED_AT = datetime(2026, 11, 22, 12, 0, tzinfo=ZoneInfo("Europe/London"))
@@ -85,7 +86,7 @@ def assert_agree(engine, chromium, spec, table, raw):
     assert refused is None, (values, refused)
     assert browser_said["errors"] == errors, (errors, browser_said["errors"])
     wrong = {n: (values[n], browser_said["values"][n]) for n in values
-             if not same_in_browser(browser_said["values"][n], values[n])}
+             if not same(browser_said["values"][n], values[n])}
     assert not wrong
     return values
 

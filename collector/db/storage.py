@@ -72,8 +72,9 @@ def save_submission(engine, spec, table, submission_id, values, submitter, submi
     name. A stored row with the same reference but other values raises
     SubmissionConflict; with the same values it is a harmless duplicate.
     """
+    submitted_at = submitted_at or datetime.now(timezone.utc)
     parameters = {**values, "submission_id": submission_id, "form_version": spec.version,
-                  "submitted_at": submitted_at or datetime.now(timezone.utc),
+                  "submitted_at": submitted_at,
                   INVITE_PARAMETER: submitter.invite_id}
     gated = spec.access == "invite"
     try:
@@ -90,7 +91,7 @@ def save_submission(engine, spec, table, submission_id, values, submitter, submi
                   fields=[d.field.name for d in conflict.differences])
         raise
     except Exception as error:  # any other failure at all: the entry must not be lost
-        record_failed_write(spec.name, submission_id, submitter.name, values, error)
+        record_failed_write(spec.name, submission_id, submitter.name, values, error, submitted_at)
         raise HeldForRecovery(submission_id) from error
     log_event("submission_saved" if written else "submission_duplicate",
               form=spec.name, submission_id=str(submission_id))

@@ -30,8 +30,12 @@ def describe_error(error):
     return f"{type(cause).__name__}: {message}"[:MAX_ERROR_LENGTH]
 
 
-def record_failed_write(form, submission_id, entered_by, values, error):
-    """Print the failed-write record for this submission to stdout: one line, or its parts."""
+def record_failed_write(form, submission_id, entered_by, values, error, at=None):
+    """Print the failed-write record for this submission to stdout: one line, or its parts.
+
+    `at` (an aware datetime) is when the RA submitted, the moment the values
+    were checked at; replay stores it as submitted_at and judges today() by it.
+    """
     write_lines(record_lines({
         "event": RECORD_EVENT,
         "form": form,
@@ -40,5 +44,5 @@ def record_failed_write(form, submission_id, entered_by, values, error):
         "values": {name: json_value(value) for name, value in values.items()},
         "error": describe_error(error),
         "request_id": current_request_id(),
-        "at": utc_now(),
+        "at": utc_now(at),
     }))

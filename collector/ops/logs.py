@@ -16,9 +16,10 @@ MAX_REQUEST_ID_LENGTH = 200
 _STDOUT_LOCK = threading.Lock()
 
 
-def utc_now():
-    """Return the current UTC time as 2026-11-21T10:00:00.123456Z."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def utc_now(moment=None):
+    """Return the current UTC time (or `moment`'s) as 2026-11-21T10:00:00.123456Z."""
+    return (moment or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def current_request_id():

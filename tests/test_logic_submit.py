@@ -103,6 +103,10 @@ def test_without_javascript_the_page_shows_every_field(anonymous_client, client)
     for name in ("cigarettes_per_day", "quit_attempts", "diagnosis_other", "diagnosed_on"):
         assert f'name="{name}"' in html
     assert "Smoking" in html and "New diagnosis" in html  # section titles
+    # Without JavaScript the RA sees which answers are needed only when the question applies.
+    label = lambda name: html.split(f'for="f-{name}">')[1].split("</label>")[0]  # noqa: E731
+    assert "(required if asked)" in label("cigarettes_per_day") and "(required)" in label("visit_date")
+    assert "Some questions apply only after certain answers" in html  # the <noscript> note
 
 
 @pytest.fixture(scope="module")

@@ -38,10 +38,22 @@ ZONE_STEP = timedelta(days=1)
 USED, VALUE, PROBLEM = "{used}", "{value}", "{problem}"
 
 
+# Built once per form file (path and content hash): every GET of the form embeds it.
+_PROGRAMS = {}
+
+
 def program(spec):
     """Return the JSON-ready program for `spec`, fields in evaluation order."""
-    fields = [field_entry(field, spec.timezone, shown_when=logic.shown_when(spec, field))
-              for field in map(spec.field, logic.evaluation_order(spec))]
+    key = (str(spec.path), spec.version)
+    if key not in _PROGRAMS:
+        _PROGRAMS[key] = _build_program(spec)
+    return _PROGRAMS[key]
+
+
+def _build_program(spec):
+    by_name = {field.name: field for field in spec.fields}
+    fields = [field_entry(by_name[name], spec.timezone, shown_when=logic.shown_when(spec, by_name[name]))
+              for name in logic.evaluation_order(spec)]
     sections = [{"name": s.name, "shown_when": encode(s.relevant.tree) if s.relevant else None}
                 for s in spec.sections]
     return assemble(fields, spec.timezone, sections)

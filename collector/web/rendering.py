@@ -43,15 +43,16 @@ class FieldView:
 
 
 def render_form(spec, formdata, submission_id, errors=None, notice=None, status=200,
-                conflict=None, conflict_detailed=False):
+                conflict=None, conflict_detailed=False, values=None):
     """Return (html, status) for the form, keeping every value the RA typed.
 
     With `conflict` (a SubmissionConflict), the page first says the old
     reference is taken; with `conflict_detailed` (the entry is this browser's
     own) it shows, field by field, what is stored and what was just sent.
+    `values` are the server's values for `formdata` when the caller has them.
     """
     errors = errors or {}
-    computed = _calculated(spec, formdata)
+    computed = _calculated(spec, formdata, values)
     views = [FieldView(field=f, widget=widgets.widget(f),
                        attributes=widgets.input_attributes(f, spec.timezone),
                        messages=widgets.message_attributes(f, spec.timezone),
@@ -80,11 +81,12 @@ def _groups(spec, views):
             for section in spec.sections]
 
 
-def _calculated(spec, formdata):
+def _calculated(spec, formdata, values=None):
     """Return {name: text} for calculated fields: the server's value for what was posted."""
     if not any(f.calculation is not None for f in spec.fields):
         return {}
-    values, _errors = validate_submission(spec, formdata if formdata is not None else MultiDict())
+    if values is None:
+        values, _errors = validate_submission(spec, formdata if formdata is not None else MultiDict())
     return {f.name: widgets.calculated_text(f, values[f.name], spec.timezone)
             for f in spec.fields if f.calculation is not None}
 

@@ -78,7 +78,8 @@ def submit(name):
                            notice="This entry had no valid reference, so a new one was made. "
                                   "Check the values below and submit again.")
     if errors:
-        return render_form(spec, request.form, submission_id, errors=errors, status=422)
+        return render_form(spec, request.form, submission_id, errors=errors, status=422,
+                           values=values)
     own = _owner_check(submission_id, submitter)
     try:
         saved = save_submission(db.engine, spec, table, submission_id, values, submitter, moment)

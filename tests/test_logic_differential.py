@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import insert, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.datastructures import MultiDict
 
 from collector.db.migrate import create_all
@@ -186,14 +186,15 @@ def logic_tables(engine, tmp_path_factory):
 
 
 def database_accepts(conn, table, spec, values):
-    """Insert one row in a savepoint; return None if stored, else the refusing constraint."""
+    """Insert one row in a savepoint; return None if stored, else the refusing constraint
+    (or, for any other refusal such as an overflow, PostgreSQL's first line)."""
     row = {"submission_id": uuid.uuid4(), "form_version": spec.version, "submitted_at": SAVED_AT,
            **values}
     try:
         with conn.begin_nested():
             conn.execute(insert(table).values(row))
         return None
-    except IntegrityError as error:
+    except DBAPIError as error:
         return getattr(error.orig.diag, "constraint_name", None) or str(error.orig).splitlines()[0]
 
 

@@ -34,10 +34,9 @@ def apply_logic(spec, parsed, errors, check_value, today=None):
     `check_value(field, value)` applies the field's own rules to a calculated
     value and raises ValueError with the message.
     """
-    fields = {field.name: field for field in spec.fields}
     values = {}
     for name in spec.order:
-        field = fields[name]
+        field = spec.fields_by_name[name]
         if field.shown is not None and evaluate(field.shown, values, spec.timezone, today) is not True:
             values[name] = None  # hidden: whatever was sent is discarded, never stored
             errors.pop(name, None)

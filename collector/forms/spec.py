@@ -9,6 +9,7 @@ a bad file stops start-up with one message naming the file, field and rule.
 import hashlib
 import tomllib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -76,9 +77,16 @@ class FormSpec:
 
     def field(self, name):
         """Return the field called `name`."""
-        return next(f for f in self.fields if f.name == name)
+        return self.fields_by_name[name]
 
-    @property
+    # Worked out once per spec (the instance dict, not a field: equality is unchanged);
+    # every submit asks for both.
+    @cached_property
+    def fields_by_name(self):
+        """Return {name: Field}."""
+        return {field.name: field for field in self.fields}
+
+    @cached_property
     def has_logic(self):
         """Whether any field is ever hidden, calculated or checked against others."""
         return any(f.shown or f.constraint or f.calculation for f in self.fields)

@@ -104,9 +104,8 @@ def check_field(path, raw, index, timezone):
              "hint": _text(raw.get("hint"), "hint", fail)}
     # Expressions are checked once every field is known (logic_checks.py).
     field.update({key: raw[key] for key in ("section",) + LOGIC_KEYS if key in raw})
-    if key_is_not_text := next((k for k in ("section", "constraint_message")
-                                if k in raw and not isinstance(raw[k], str)), None):
-        raise fail(f"{key_is_not_text} must be a string")
+    if "section" in raw and not isinstance(raw["section"], str):
+        raise fail("section must be a string")  # logic_checks.py checks the logic keys' types
     field.update(_check_rules(kind, raw, fail, timezone))
     return field
 

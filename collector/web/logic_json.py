@@ -51,9 +51,8 @@ def program(spec):
 
 
 def _build_program(spec):
-    by_name = {field.name: field for field in spec.fields}
-    fields = [field_entry(by_name[name], spec.timezone, shown_when=logic.shown_when(spec, by_name[name]))
-              for name in logic.evaluation_order(spec)]
+    fields = [field_entry(field, spec.timezone, shown_when=logic.shown_when(spec, field))
+              for field in map(spec.field, logic.evaluation_order(spec))]
     sections = [{"name": s.name, "shown_when": encode(s.relevant.tree) if s.relevant else None}
                 for s in spec.sections]
     return assemble(fields, spec.timezone, sections)

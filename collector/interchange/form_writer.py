@@ -1,0 +1,174 @@
+"""Write drafts as form files that `manage.py check` accepts, or write nothing.
+
+A translated expression can still fail our checks (a type that does not fit,
+a cycle): `settle` drops exactly the rule the check names, says so in the
+report and in the file, and checks again, so every file written loads.
+"""
+
+import os
+import tempfile
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import tomli_w
+
+from collector.forms.logic_checks import LOGIC_KEYS
+from collector.forms.names import relation_clash
+from collector.forms.spec import load_form
+from collector.forms.spec_checks import SpecError
+from collector.interchange.draft import FIELD_KEY_ORDER, SECTION_KEY_ORDER, InterchangeError
+
+# Each time a rule is dropped the draft is checked again; a form cannot need more.
+MAX_SETTLE_ROUNDS = 500
+
+
+def form_text(draft):
+    """Return the draft as the text of a form file, review items as comments."""
+    parts = [_comments(draft.header)]
+    parts.append(_comments(f"REVIEW: {line}" for line in draft.reviews.get("", ())))
+    settings = {"title": draft.title}
+    if draft.description:
+        settings["description"] = draft.description
+    if draft.section_pages:
+        settings["section_pages"] = True
+    parts.append(tomli_w.dumps(settings))
+    for section in draft.sections:
+        parts.append(_table("sections", section, SECTION_KEY_ORDER, draft.reviews))
+    for field in draft.fields:
+        parts.append(_table("fields", field, FIELD_KEY_ORDER, draft.reviews))
+    return "\n".join(part for part in parts if part)
+
+
+def _comments(lines):
+    text = "".join(f"# {line}\n" for line in lines)
+    return text.replace("\r", " ").replace("\x00", " ")
+
+
+def _table(kind, table, order, reviews):
+    ordered = {key: _toml_value(table[key]) for key in order if table.get(key) not in (None, "")}
+    ordered.update({key: _toml_value(v) for key, v in table.items() if key not in order})
+    review = _comments(f"REVIEW: {line}" for line in reviews.get(table["name"], ()))
+    return f"{review}[[{kind}]]\n{tomli_w.dumps(ordered)}"
+
+
+def _toml_value(value):
+    """Return a value TOML can hold exactly (a Decimal as an int or float when exact)."""
+    if isinstance(value, Decimal):
+        if value == value.to_integral_value():
+            return int(value)
+        as_float = float(value)
+        return as_float if Decimal(repr(as_float)) == value else str(value)
+    if isinstance(value, (list, tuple)):
+        return [_toml_value(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _toml_value(item) for key, item in value.items()}
+    return value
+
+
+def settle(draft, report):
+    """Drop each rule our checks refuse (reported) until the draft loads; return its text."""
+    for _ in range(MAX_SETTLE_ROUNDS):
+        text = form_text(draft)
+        problem = check_text(draft.name, text)
+        if problem is None:
+            return text
+        if not _drop_refused_rule(draft, problem, report):
+            raise InterchangeError(f"{draft.name}: the translated form does not pass the "
+                                   f"checks and was not written: {problem}")
+    raise InterchangeError(f"{draft.name}: too many rules were refused; nothing was written")
+
+
+def check_text(name, text):
+    """Return the SpecError a form file with this text would raise, or None."""
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / f"{name}.toml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            load_form(path)
+        except SpecError as error:
+            return error
+    return None
+
+
+def _drop_refused_rule(draft, error, report):
+    """Remove the logic key `error` names from its field or section; False if it names none."""
+    owner_name = error.field or ""
+    is_section = owner_name.startswith("section ")
+    owner_name = owner_name.removeprefix("section ")
+    owners = draft.sections if is_section else draft.fields
+    owner = next((o for o in owners if o["name"] == owner_name), None)
+    if owner is None:
+        return False
+    key = next((k for k in LOGIC_KEYS if error.problem.startswith(k + " ")), None)
+    if key is None and "cycle" in error.problem:
+        key = next((k for k in ("calculation", "relevant") if owner.get(k)), None)
+    if key is None or key not in owner:
+        return False
+    expression = owner.pop(key)
+    if key == "constraint":
+        owner.pop("constraint_message", None)
+    reason = error.problem.removeprefix(f"{key} ").split(": ", 1)[-1]
+    message = f"{key} {expression!r} was left out: {reason}"
+    draft.review(owner_name, message)
+    entry = draft.origins.get(owner_name)
+    if entry is not None:
+        entry.problem(key, message)
+    else:
+        report.note(f"{'section' if is_section else 'field'} {owner_name}", message)
+    return True
+
+
+def write_forms(settled, directory, force=False, dry_run=False):
+    """Write each (draft, text) to directory/<name>.toml; all files or none.
+
+    Refuses to overwrite an existing form file unless `force`, and refuses a
+    name that would clash with another form's table, view or index.
+    """
+    directory = Path(directory)
+    targets = [(directory / f"{draft.name}.toml", text) for draft, text in settled]
+    names = [path.stem for path, _ in targets]
+    if len(set(names)) != len(names):
+        raise InterchangeError(f"two forms would both be written to the same file: {names}")
+    existing = [path for path, _ in targets if path.exists()]
+    if existing and not force:
+        raise InterchangeError(
+            f"{', '.join(str(p) for p in existing)} already exist{'s' if len(existing) == 1 else ''}; "
+            "nothing was written. Use --force to replace, or --form NAME to choose another name.")
+    _refuse_name_clash(directory, targets)
+    if dry_run:
+        return [path for path, _ in targets]
+    directory.mkdir(parents=True, exist_ok=True)
+    for path, text in targets:
+        _write_atomically(path, text)
+    return [path for path, _ in targets]
+
+
+def _refuse_name_clash(directory, targets):
+    specs = {}
+    for path in sorted(directory.glob("*.toml")):
+        try:
+            specs[path.stem] = load_form(path)
+        except SpecError:
+            continue  # a broken form file of its own is not this import's business
+    with tempfile.TemporaryDirectory() as scratch:
+        for path, text in targets:
+            scratch_path = Path(scratch) / path.name
+            scratch_path.write_text(text, encoding="utf-8")
+            specs[path.stem] = load_form(scratch_path)
+    clash = relation_clash(specs)
+    if clash:
+        form, other, kind = clash
+        raise InterchangeError(f"the form name {form!r} is already the name of form {other!r}'s "
+                               f"{kind}; nothing was written. Choose another with --form NAME.")
+
+
+def _write_atomically(path, text):
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

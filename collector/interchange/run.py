@@ -1,0 +1,92 @@
+"""Run an import or an export from start to end; the command line only prints.
+
+Imports write every form of a source or none of them, and only files that
+load as form files. The readers and writers of each format are imported when
+used, so `manage.py --help` works where requirements-tools.txt is not installed.
+"""
+
+import os
+from pathlib import Path
+
+from collector.interchange.draft import InterchangeError
+from collector.interchange.form_writer import settle, write_forms
+
+TOOLS_MISSING = ("this command needs the command-line tools: pip install -r requirements-tools.txt "
+                 "(Heroku does not install them; run imports and exports on your own machine)")
+
+
+def import_file(source, forms_dir, form=None, force=False, dry_run=False):
+    """Read SOURCE, write its forms into forms_dir; return the Report.
+
+    Raises InterchangeError (nothing written) when the source cannot be read,
+    a form file exists and not `force`, or a translated form would not load.
+    """
+    source = Path(source)
+    read = _reader(source)
+    drafts, report = read(source, form)
+    if not drafts:
+        raise InterchangeError(f"{source}: no form to import"
+                               + (f" called {form!r}" if form else "") + _first_problem(report))
+    settled = [(draft, settle(draft, report)) for draft in drafts]
+    paths = write_forms(settled, forms_dir, force=force, dry_run=dry_run)
+    verb = "would write" if dry_run else "wrote"
+    for (draft, _text), path in zip(settled, paths):
+        sections = f", {len(draft.sections)} sections" if draft.sections else ""
+        report.written.append(f"{verb} {path} ({len(draft.fields)} fields{sections})")
+    return report
+
+
+def export_form(spec, xlsform=None, redcap=None, force=False):
+    """Write the form `spec` as an XLSForm workbook or a REDCap dictionary; return the Report."""
+    if (xlsform is None) == (redcap is None):
+        raise InterchangeError("give exactly one of --xlsform FILE.xlsx and --redcap FILE.csv")
+    target = Path(xlsform or redcap)
+    if target.exists() and not force:
+        raise InterchangeError(f"{target} already exists; nothing was written. Use --force to replace it.")
+    if target.is_dir():
+        raise InterchangeError(f"{target} is a directory; give a file name")
+    try:
+        if xlsform is not None:
+            from collector.interchange.xlsform_export import write_xlsform as write
+        else:
+            from collector.interchange.redcap_export import write_redcap as write
+    except ImportError as error:
+        raise InterchangeError(f"{TOOLS_MISSING} ({error})") from None
+    temporary = target.with_name(f".{target.name}.partial")
+    try:
+        report = write(spec, temporary)
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+    report.written.append(f"wrote {target}")
+    return report
+
+
+def _reader(source):
+    """Return the reader for SOURCE's format, told by its name or else its first bytes."""
+    try:
+        with open(source, "rb") as handle:
+            start = handle.read(8)
+    except OSError as error:
+        raise InterchangeError(f"{source}: cannot be read: {error.strerror or error}") from None
+    suffix = source.suffix.lower()
+    is_workbook = suffix in (".xlsx", ".xlsm") or (suffix not in (".csv", ".txt") and start.startswith(b"PK"))
+    if suffix == ".xls" or start.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InterchangeError(f"{source}: an old-style .xls workbook; open it in a spreadsheet "
+                               "program and save it as .xlsx, then import that")
+    if not is_workbook and suffix not in (".csv", ".txt"):
+        raise InterchangeError(f"{source}: not an XLSForm workbook (.xlsx) or a REDCap data "
+                               "dictionary (.csv)")
+    try:
+        if is_workbook:
+            from collector.interchange.xlsform_import import read_xlsform as read
+        else:
+            from collector.interchange.redcap_import import read_redcap as read
+    except ImportError as error:
+        raise InterchangeError(f"{TOOLS_MISSING} ({error})") from None
+    return read
+
+
+def _first_problem(report):
+    problems = [p for p in report.general] + [p for e in report.entries for p in e.problems]
+    return f": {problems[0].column}: {problems[0].message}" if problems else ""

@@ -265,6 +265,76 @@ def check():
                     click.echo(f"  {'':<28} {word}: {expression.source}")
 
 
+@cli.command("import")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--form", "form", metavar="NAME",
+              help="XLSForm: the form's name (default: settings form_id, else the file name). "
+                   "REDCap: import only the instrument whose Form Name is NAME.")
+@click.option("--dry-run", is_flag=True, help="Print the report and what would be written; write nothing.")
+@click.option("--force", is_flag=True, help="Replace form files that already exist.")
+def import_command(source, form, dry_run, force):
+    """Turn an XLSForm workbook (.xlsx) or a REDCap data dictionary (.csv) into form files.
+
+    Writes one forms/<name>.toml per form (a REDCap dictionary may hold several
+    instruments) and prints, per source row, what it became and everything
+    that could not be translated (row, column, why), marked with `!`; the
+    same items are comments (# REVIEW:) in the written file. Every file
+    written passes `manage.py check`; if any form would not, or a form file
+    exists and --force is not given, nothing is written. Needs
+    `pip install -r requirements-tools.txt`.
+
+    Example: python manage.py import redcap_dictionary.csv --dry-run
+    """
+    from collector.interchange.draft import InterchangeError
+    from collector.interchange.run import import_file
+
+    forms_dir = Path(os.environ.get("FORMS_DIR") or PROJECT_ROOT / "forms")
+    try:
+        report = import_file(source, forms_dir, form=form, force=force, dry_run=dry_run)
+    except InterchangeError as error:
+        raise click.ClickException(str(error)) from None
+    for line in report.lines():
+        click.echo(line)
+    if dry_run:
+        click.echo("Dry run: nothing was written.")
+    else:
+        click.echo("Next: python manage.py check, review the items marked !, then create_all.")
+
+
+@cli.command("export-form")
+@click.argument("name")
+@click.option("--xlsform", type=click.Path(dir_okay=False), metavar="FILE.xlsx",
+              help="Write an XLSForm workbook (ODK, KoboToolbox).")
+@click.option("--redcap", type=click.Path(dir_okay=False), metavar="FILE.csv",
+              help="Write a REDCap data dictionary.")
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+def export_form_command(name, xlsform, redcap, force):
+    """Write the form NAME (forms/NAME.toml) as an XLSForm workbook or a REDCap dictionary.
+
+    Prints, per field, whatever the other format cannot say (marked `!`).
+    Importing the file again gives the same form file for forms that were
+    imported in the first place. Needs `pip install -r requirements-tools.txt`.
+
+    Example: python manage.py export-form followup --xlsform followup.xlsx
+    """
+    from collector.interchange.draft import InterchangeError
+    from collector.interchange.run import export_form
+
+    forms_dir = os.environ.get("FORMS_DIR") or PROJECT_ROOT / "forms"
+    with friendly_errors():
+        registry = load_registry(forms_dir)
+    spec = registry.specs.get(name)
+    if spec is None:
+        raise click.ClickException(f"no form called {name!r} in {forms_dir} "
+                                   f"(forms: {', '.join(registry.specs)})")
+    try:
+        report = export_form(spec, xlsform=xlsform, redcap=redcap, force=force)
+    except InterchangeError as error:
+        raise click.ClickException(str(error)) from None
+    for line in report.lines():
+        click.echo(line)
+
+
 @contextmanager
 def friendly_errors():
     """Turn configuration, form-file and connection errors into one line and exit 1."""

@@ -227,15 +227,20 @@ def _take_regex(tree, kind, parts):
 
 
 def pattern_from_regex(regex):
-    """Return the whole-answer pattern for ODK's regex(), which matches anywhere in the text."""
-    core = regex
-    start = core.startswith("^")
-    end = core.endswith("$") and not core.endswith("\\$")
-    core = core[1 if start else 0:len(core) - (1 if end else 0)]
-    if start and end:
-        inner = unwrap_group(core)
-        return inner if "|" not in _blank_groups(inner) else f"(?:{inner})"
-    return f"{'' if start else '.*'}(?:{core}){'' if end else '.*'}"
+    """Return the whole-answer pattern for ODK's regex(), which matches anywhere in the text.
+
+    `^...$` around the whole regex is what a whole-answer pattern means, so
+    it is dropped (with one (?:...) around everything); anything else is
+    kept as it is, between `.*` where it is not anchored.
+    """
+    if "|" not in _blank_groups(regex):
+        start = regex.startswith("^")
+        end = regex.endswith("$") and not regex.endswith("\\$")
+        core = regex[1 if start else 0:len(regex) - (1 if end else 0)]
+        if start and end:
+            return unwrap_group(core)
+        return f"{'' if start else '.*'}{core}{'' if end else '.*'}"
+    return f".*(?:{regex}).*"
 
 
 def regex_from_pattern(pattern):

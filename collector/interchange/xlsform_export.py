@@ -168,9 +168,11 @@ class _Survey:
 
     def _expression(self, source, entry, key):
         """Return `source` in XPath: yes/no fields are read as `${x} = 'true'` there."""
+        original = source
         for name in self.booleans:
             source = re.sub(r"\$\{" + name + r"\}(?!\s*!?=\s*'')", f"(${{{name}}} = 'true')", source)
-        source = unwrap(source)
+        if source != original:
+            source = unwrap(source)   # `${smokes}` alone reads `${smokes} = 'true'`, no brackets
         if "years-between(" in source:
             message = "XLSForm has no years-between(); check this rule in ODK"
             if isinstance(entry, str):

@@ -79,12 +79,13 @@ def _refuse_what_we_lack(blanked, key):
             raise Untranslatable(f"{name}() has no equivalent in the collector's expression "
                                  "language", match.start() + 1)
     bare = _REFERENCE.sub(lambda m: " " * len(m.group(0)), blanked)
-    for character, problem in (("/", "an XPath path (like /data/age); write ${age}"),
-                               ("[", "an XPath predicate [ ]"), ("|", "an XPath union |"),
-                               ("..", "a relative path (..)")):
+    for character, problem in (("/", "XPath paths (like /data/age) are not supported: write ${age}"),
+                               ("[", "XPath predicates [ ] are not supported"),
+                               ("|", "XPath unions | are not supported"),
+                               ("..", "relative paths (..) are not supported")):
         position = bare.find(character)
         if position >= 0:
-            raise Untranslatable(f"{problem} is not supported", position + 1)
+            raise Untranslatable(problem, position + 1)
     dot = _DOT.search(bare)
     if dot and key != "constraint":
         raise Untranslatable(f"'.' (this question) is allowed only in a constraint here, not in "

@@ -79,10 +79,10 @@ def _refuse_what_we_lack(blanked, key):
             raise Untranslatable(f"{name}() has no equivalent in the collector's expression "
                                  "language", match.start() + 1)
     bare = _REFERENCE.sub(lambda m: " " * len(m.group(0)), blanked)
-    for character, problem in (("/", "XPath paths (like /data/age) are not supported: write ${age}"),
+    for character, problem in (("..", "relative paths (..) are not supported"),
+                               ("/", "XPath paths (like /data/age) are not supported: write ${age}"),
                                ("[", "XPath predicates [ ] are not supported"),
-                               ("|", "XPath unions | are not supported"),
-                               ("..", "relative paths (..) are not supported")):
+                               ("|", "XPath unions | are not supported")):
         position = bare.find(character)
         if position >= 0:
             raise Untranslatable(problem, position + 1)
@@ -290,6 +290,8 @@ def _take_bound(tree, kind, rules):
     if kind in ("integer", "decimal", "date") and left == Ref(".") and op in (">=", "<="):
         key = "min" if op == ">=" else "max"
         value = right.value if isinstance(right, Literal) else None
+        if kind == "integer" and isinstance(value, Decimal) and value == value.to_integral_value():
+            value = int(value)   # 1.0, as a spreadsheet may write a whole number
         fits = {"integer": lambda v: type(v) is int,
                 "decimal": lambda v: type(v) in (int, Decimal),
                 "date": lambda v: isinstance(v, date)}[kind]

@@ -44,7 +44,7 @@ def read_xlsform(path, form=None):
     report = Report(str(path))
     draft = _SurveyImport(path, book, report, form).run()
     _odk_opinion(path, report)
-    return [draft], report
+    return ([draft] if draft.fields else []), report
 
 
 def _odk_opinion(path, report):

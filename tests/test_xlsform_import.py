@@ -655,3 +655,32 @@ def test_docs_instruments_import_and_load(tmp_path):
     names = sorted(p.stem for p in (tmp_path / "forms").glob("*.toml"))
     assert names == ["basket", "docs_basic", "encuesta_servicio"]
     assert Path(tmp_path / "forms" / "encuesta_servicio.toml").read_text().count("[[fields]]") == 6
+
+
+# --- the expression helpers ---------------------------------------------------------------
+
+@pytest.mark.parametrize("text, parts", [
+    (". >= 1 and . <= 9", [(0, ". >= 1"), (11, ". <= 9")]),
+    ("${band} = 'rock and roll' and ${and-x} > 1", [(0, "${band} = 'rock and roll'"),
+                                                     (30, "${and-x} > 1")]),
+    ("(. > 1 and . < 5) and . != 3", [(0, "(. > 1 and . < 5)"), (22, ". != 3")]),
+    ("${a} = 1 or ${b} = 2 and ${c} = 3", [(0, "${a} = 1 or ${b} = 2 and ${c} = 3")]),
+    ("  ", []),
+])
+def test_conjuncts_split_only_at_top_level_and(text, parts):
+    from collector.interchange.xlsform_expressions import conjuncts
+    assert conjuncts(text) == parts
+
+
+@pytest.mark.parametrize("text, unwrapped", [
+    ("(a or b)", "a or b"), ("(a) and (b)", "(a) and (b)"), ("((a))", "(a)"),
+    ("(')' = x)", "')' = x"), ("a", "a")])
+def test_unwrap_removes_only_brackets_around_everything(text, unwrapped):
+    from collector.interchange.xlsform_expressions import unwrap
+    assert unwrap(text) == unwrapped
+
+
+@pytest.mark.parametrize("pattern", ["P[0-9]{4}", "A|B", "(?:ab)+c", "x\\$", "[a|b]c", "(a|b)|c"])
+def test_a_pattern_survives_regex_and_back(pattern):
+    from collector.interchange.xlsform_expressions import pattern_from_regex, regex_from_pattern
+    assert pattern_from_regex(regex_from_pattern(pattern)) == pattern

@@ -32,7 +32,6 @@ _STRING = re.compile(r"'[^']*'|\"[^\"]*\"")
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")
 _FUNCTION = re.compile(r"([A-Za-z_][\w:.-]*)\s*\(")
 _DOT = re.compile(r"(?<![\w.})\]])\.(?![\w.])")
-_WORD_AND = re.compile(r"\band\b")
 
 
 class Untranslatable(ValueError):
@@ -109,40 +108,42 @@ def conjuncts(text):
     Return (offset, part) pairs: `offset` is where the part starts in `text`
     (0-based), so a problem in a part can name its column in the whole rule.
     """
-    blanked = _REFERENCE.sub(lambda m: " " * len(m.group(0)), _blank_strings(text))
-    if _top_level_words(blanked, "or"):
+    blanked = _bare(text)
+    if _operator_positions(blanked, "or"):
         return [_part(text, 0, len(text))]   # `a or b and c` is `a or (b and c)`: one part
-    depth, start, parts, position = 0, 0, [], 0
-    while position < len(blanked):
-        depth += {"(": 1, ")": -1}.get(blanked[position], 0)
-        match = _WORD_AND.match(blanked, position) if depth == 0 else None
-        if match and (position == 0 or not (blanked[position - 1].isalnum()
-                                            or blanked[position - 1] in "_-.")) \
-                and (match.end() == len(blanked) or blanked[match.end()] not in "-."):
-            parts.append(_part(text, start, position))
-            start = position = match.end()
-            continue
-        position += 1
+    parts, start = [], 0
+    for position in _operator_positions(blanked, "and"):
+        parts.append(_part(text, start, position))
+        start = position + len("and")
     parts.append(_part(text, start, len(text)))
     return [part for part in parts if part[1]]
 
 
-def _top_level_words(blanked, word):
-    """Return whether `word` occurs as an operator outside brackets in `blanked`."""
-    depth = 0
+def has_top_level_or(text):
+    """Return whether `text` has an `or` outside brackets (joined with `and` it needs brackets)."""
+    return bool(_operator_positions(_bare(text), "or"))
+
+
+def _bare(text):
+    """Return `text` with strings and ${references} blanked, so only operators show."""
+    return _REFERENCE.sub(lambda m: " " * len(m.group(0)), _blank_strings(text))
+
+
+def _operator_positions(blanked, word):
+    """Return where the operator `word` stands outside brackets (not inside a name)."""
+    found, depth = [], 0
     for position, character in enumerate(blanked):
         depth += {"(": 1, ")": -1}.get(character, 0)
+        before = blanked[position - 1] if position else " "
+        after = blanked[position + len(word):position + len(word) + 1] or " "
         if depth == 0 and blanked.startswith(word, position) \
-                and (position == 0 or not (blanked[position - 1].isalnum() or blanked[position - 1] in "_-.")) \
-                and (position + len(word) == len(blanked)
-                     or not (blanked[position + len(word)].isalnum() or blanked[position + len(word)] in "_-.(")):
-            return True
-    return False
+                and not _in_name(before) and not (_in_name(after) or after == "("):
+            found.append(position)
+    return found
 
 
-def has_top_level_or(text):
-    """Return whether `text` has an `or` outside brackets (so joining it with `and` needs brackets)."""
-    return _top_level_words(_REFERENCE.sub(lambda m: " " * len(m.group(0)), _blank_strings(text)), "or")
+def _in_name(character):
+    return character.isalnum() or character in "_-.:"
 
 
 def _part(text, start, end):

@@ -684,3 +684,11 @@ def test_unwrap_removes_only_brackets_around_everything(text, unwrapped):
 def test_a_pattern_survives_regex_and_back(pattern):
     from collector.interchange.xlsform_expressions import pattern_from_regex, regex_from_pattern
     assert pattern_from_regex(regex_from_pattern(pattern)) == pattern
+
+
+def test_rows_after_a_long_blank_stretch_are_reported_not_silently_lost(tmp_path):
+    rows = [q("text", "a", "A")] + [[]] * 70 + [q("text", "far", "Far away")]
+    draft, report, _text = survey_import(tmp_path, rows)
+    assert [f["name"] for f in draft.fields] == ["a"]
+    assert ("file", "survey sheet", "rows after row 2 up to row 73 were not read: ODK stops at "
+            "60 blank rows in a row") in problems(report)

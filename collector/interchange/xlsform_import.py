@@ -110,6 +110,7 @@ class _SurveyImport:
         self._infer_calculated_types()
         self._drop_empty_sections()
         self._report_unused_lists()
+        self._report_rows_never_read()
         for sheet in self.book.other_sheets:
             self.report.note(f"sheet {sheet}", "not an XLSForm sheet the collector reads; left out")
         return self.draft
@@ -612,6 +613,15 @@ class _SurveyImport:
         entry.became = "not imported"
         entry.problem("calculation", f"{field['calculation']!r}: its type could not be worked out "
                                      f"({error}); the calculate was not imported")
+
+    def _report_rows_never_read(self):
+        """Say where pyxform (and ODK) stopped reading: after 60 blank rows, nothing more is read."""
+        for sheet, last in self.book.last_rows.items():
+            rows = getattr(self.book, sheet)
+            read = rows[-1].number if rows else 1
+            if last > read:
+                self.report.note(f"{sheet} sheet", f"rows after row {read} up to row {last} were "
+                                                   "not read: ODK stops at 60 blank rows in a row")
 
     def _report_unused_lists(self):
         for name in self.lists:

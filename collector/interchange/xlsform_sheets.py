@@ -43,6 +43,8 @@ class Workbook:
     other_sheets: list = field(default_factory=list)
     # (sheet, row, column) -> the formula text, for cells that hold a formula.
     formulas: dict = field(default_factory=dict)
+    # sheet -> the last row that holds anything, to find rows the reader stopped before.
+    last_rows: dict = field(default_factory=dict)
 
 
 def read_workbook(path):
@@ -67,8 +69,9 @@ def read_workbook(path):
     other = [name for name in book.get("sheet_names") or [] if name.lower() not in known]
     if len(book.get("sheet_names") or []) == 1:
         other = []   # pyxform reads a lone sheet of any name as the survey
+    formulas, last_rows = _scan(path)
     return Workbook(rows["survey"], rows["choices"], rows["settings"], columns, other,
-                    _formulas(path))
+                    formulas, last_rows)
 
 
 def _headers(header_rows):
@@ -89,13 +92,16 @@ def _refuse_missing_columns(path, headers):
                                    f"not an XLSForm survey (row 1 has {shown})")
 
 
-def _formulas(path):
-    """Return {(sheet, row, column header): formula} for every formula cell of the three sheets."""
+def _scan(path):
+    """Return the formula cells of the three sheets and the last non-empty row of each.
+
+    {(sheet, row, column header): formula}, {sheet: row number}.
+    """
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception:  # noqa: BLE001 -- already read once; a second reader's quirk is no reason to stop
-        return {}
-    found = {}
+        return {}, {}
+    found, last_rows = {}, {}
     try:
         for sheet in book.worksheets:
             name = sheet.title.lower()
@@ -106,11 +112,13 @@ def _formulas(path):
             headers = [str(c.value).strip() if c.value is not None else "" for c in next(rows, ())]
             for number, row in enumerate(rows, 2):
                 for column, cell in enumerate(row):
+                    if cell.value is not None and str(cell.value).strip():
+                        last_rows[name] = number
                     if getattr(cell, "data_type", None) == "f" and column < len(headers):
                         found[(name, number, headers[column])] = str(cell.value)
     finally:
         book.close()
-    return found
+    return found, last_rows
 
 
 def _first_line(error):

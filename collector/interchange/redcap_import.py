@@ -116,10 +116,12 @@ def _plan(rows, instruments, entries, record_row):
         else:
             field["name"] = column_name(variable, taken[row["form"]])
         _report_rename(variable, field["name"], plan.infos, entry)
+        # Written even when REDCap's is blank, so an export and import give it back unchanged.
+        field.setdefault("label", field["name"].replace("_", " ").capitalize())
         if variable not in plan.infos:
             plan.infos[variable] = FieldInfo(
                 field["name"], field["type"], tuple(c["value"] for c in field.get("choices", ())),
-                "" if row is record_row else row["form"])
+                "" if row is record_row else row["form"], field.get("label", ""))
     for name, form_rows in instruments.items():
         facts = {record_name: FieldFacts("text")} if record_name else {}
         for row in form_rows:
@@ -344,7 +346,7 @@ class _Instrument:
                    else f"is a {info.type} field, this is a {kind} field")
             entry.problem(column, f"{raw!r} as a bound is not translated: [{variable}] {why}")
             return None
-        return f"${{{info.name}}}", words(info.name)
+        return f"${{{info.name}}}", info.label or words(info.name)
 
     def _report_rest(self, row, entry, used):
         """Report every non-empty cell nothing above translated (the generic rule)."""

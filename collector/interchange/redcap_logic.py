@@ -86,6 +86,7 @@ class FieldInfo:
     type: str                 # our field type
     choices: tuple = ()       # codes, for choice and multi_choice fields
     form: str = ""            # the REDCap instrument it is on
+    label: str = ""           # its label, for messages that name it
 
 
 @dataclass
@@ -253,7 +254,8 @@ class _Translator:
                                  "(as repeated multiplication)", exponent.at)
         if exponent.literal == 1:
             return base
-        text = " * ".join([base.bracket(PRODUCT + 1)] * exponent.literal)
+        # Left to right, as the exporter's `x * x` reads back: only later factors need brackets.
+        text = " * ".join([base.bracket(PRODUCT)] + [base.bracket(PRODUCT + 1)] * (exponent.literal - 1))
         return Out(text, base.kind, PRODUCT, at=self._at(node))
 
     def _arith(self, node):
@@ -275,8 +277,10 @@ class _Translator:
     def _logic(self, node, op, prec):
         left = self.condition(self.visit(node.children[0]))
         right = self.condition(self.visit(node.children[-1]))
-        return Out(f"{left.bracket(prec)} {op} {right.bracket(prec + 1)}", "boolean", prec,
-                   at=self._at(node))
+        # An `and` inside an `or` is bracketed although it need not be: easier to read.
+        left_text = f"({left.text})" if op == "or" and left.prec == AND else left.bracket(prec)
+        right_text = f"({right.text})" if op == "or" and right.prec == AND else right.bracket(prec + 1)
+        return Out(f"{left_text} {op} {right_text}", "boolean", prec, at=self._at(node))
 
     def _compare(self, node):
         left_node, op, right_node = node.children
@@ -308,7 +312,7 @@ class _Translator:
     def _emptiness(self, operand, op, at):
         if op not in ("=", "!="):
             raise Untranslatable(f"'' (blank) can be compared only with = or <>, not {op}", at)
-        if operand.kind in ("word",):
+        if operand.kind in ("word", "multi"):
             raise Untranslatable(_not_a_value(operand), operand.at)
         return Out(f"{operand.bracket(SUM)} {op} ''", "boolean", COMPARISON, at=at)
 
@@ -349,9 +353,7 @@ class _Translator:
             raise Untranslatable(f"no code of {answer.text} is {op} {code}: the rule is never true",
                                  at)
         tests = [f"{answer.text} = {quote(text)}" for text in kept]
-        if len(tests) == 1:
-            return Out(tests[0], "boolean", COMPARISON, at=at)
-        return Out(f"({' or '.join(tests)})", "boolean", ATOM, at=at)
+        return Out(" or ".join(tests), "boolean", COMPARISON if len(tests) == 1 else OR, at=at)
 
     def _coerce(self, side, other):
         """Give a literal the type of the field it is compared with."""

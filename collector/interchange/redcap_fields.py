@@ -42,8 +42,7 @@ MAX_INTEGER = 2_147_483_647  # our integer columns
 TAG = re.compile(r"<[^>]*>")
 LINE_BREAK = re.compile(r"<\s*br\s*/?\s*>|</\s*(p|div|li)\s*>", re.IGNORECASE)
 PIPING = re.compile(r"\[[A-Za-z][A-Za-z0-9_-]*(\([^()\[\]]*\))?(:[A-Za-z-]+)?\]")
-ACTION_MAX_INTEGER = 2_147_483_647  # our integer columns
-TAG = re.compile(r"@[A-Z][A-Z0-9_-]*")
+ACTION_TAG = re.compile(r"@[A-Z][A-Z0-9_-]*")
 
 
 def clean_text(text, entry, column):

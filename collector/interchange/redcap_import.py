@@ -362,6 +362,9 @@ class _Instrument:
                                       "such flag: protect this column when you export data")
             elif key == "annotation":
                 self._annotation(value, entry)
+            elif row is self.record_row and key in ("validation", "min", "max"):
+                entry.problem(column, f"{value!r} not kept: the record id is a plain required "
+                                      "text field here")
             else:
                 entry.problem(column, f"{value[:200]!r} was not translated (not used for a "
                                       f"{row['type'] or 'blank'} row)")
@@ -370,16 +373,14 @@ class _Instrument:
     def _annotation(value, entry):
         column = TITLES["annotation"]
         tags = action_tags(value)
-        if tags:
-            entry.problem(column, f"action tag{'s' if len(tags) > 1 else ''} {', '.join(tags)} "
-                                  "not supported: the field behaves without them")
-        rest = value
-        for tag in tags:
-            rest = rest.replace(tag, "")
-        if any(character.isalnum() for character in rest) and not tags:
+        if len(tags) == 1:
+            entry.problem(column, f"action tag {tags[0]} is not supported: the field behaves "
+                                  "as if it were not there")
+        elif tags:
+            entry.problem(column, f"action tags {', '.join(tags)} are not supported: the field "
+                                  "behaves as if they were not there")
+        else:
             entry.problem(column, f"annotation {value[:200]!r} is not kept")
-        elif any(character.isalnum() for character in rest):
-            entry.problem(column, f"annotation text with the tags ({value[:200]!r}) is not kept")
 
     def _copy_record_id(self):
         record = {key: value for key, value in self.plan.record.items() if key != "section"}

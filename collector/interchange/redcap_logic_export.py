@@ -111,7 +111,10 @@ class _Writer:
     def _logic(self, node):
         prec = OR if node.op == "or" else AND
         left, right = self.visit(node.left), self.visit(node.right)
-        return f"{_bracket(left, prec)} {node.op} {_bracket(right, prec + 1)}", prec
+        # An `and` inside an `or` is bracketed although it need not be: easier to read.
+        sides = [f"({side[0]})" if node.op == "or" and side[1] == AND else _bracket(side, floor)
+                 for side, floor in ((left, prec), (right, prec + 1))]
+        return f"{sides[0]} {node.op} {sides[1]}", prec
 
     def _value(self, node):
         """A boolean field read as a value is its stored 1/0 in REDCap."""

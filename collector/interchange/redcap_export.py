@@ -10,7 +10,7 @@ expressions written in REDCap's syntax by redcap_logic_export.py.
 from datetime import datetime
 from pathlib import Path
 
-from collector.forms.expressions.tree import Call, Compare, Logic, Ref
+from collector.forms.expressions.tree import Call, Compare, Literal, Logic, Ref
 from collector.interchange.draft import InterchangeError, words
 from collector.interchange.redcap_csv import write_dictionary
 from collector.interchange.redcap_fields import PATTERNS
@@ -67,6 +67,10 @@ class _Rows:
         if spec.description:
             self._add({"variable": self._unused(f"{spec.name}_description"),
                        "type": "descriptive", "label": spec.description})
+        if spec.timezone.key != "UTC":
+            self.report.note("timezone", f"{spec.timezone.key!r} is not kept: REDCap has no form "
+                                         "time zone; date-time bounds are written as local times "
+                                         "there, and an import reads them in UTC")
         if spec.section_pages:
             self.report.note("section_pages", "not kept: REDCap shows an instrument on one page "
                                               "(surveys can page by section in REDCap's settings)")
@@ -78,7 +82,7 @@ class _Rows:
         """Write the first field as the record id when it can be one; return it or None."""
         if first.type != "text" or not first.required or first.calculation or first.relevant:
             return None
-        entry = self.report.entry("field", first.name)
+        entry = self.report.entry("row", first.name)
         row = {"variable": first.name, "type": "text", "label": first.label, "note": first.hint}
         for key in ("pattern", "min_length", "max_length", "constraint"):
             if getattr(first, key):
@@ -94,11 +98,11 @@ class _Rows:
                 self.started.add(section.name)
             self._section_relevant(section, entry)
         entry.became = "the record id (first row)"
-        self._add(row)
+        self._add(row, entry)
         return first
 
     def _field(self, field):
-        entry = self.report.entry("field", field.name)
+        entry = self.report.entry("row", field.name)
         row = {"variable": field.name, "label": field.label, "note": field.hint,
                "required": "y" if field.required else ""}
         section = self.sections.get(field.section)
@@ -114,7 +118,7 @@ class _Rows:
         self._branching(field, section, row, entry)
         entry.became = f"{row['type']} field" + (f" ({row['validation']})"
                                                  if row.get("validation") else "")
-        self._add(row)
+        self._add(row, entry)
 
     def _type(self, field, row, entry):
         kind = field.type
@@ -230,6 +234,9 @@ class _Rows:
             elif isinstance(target, Ref) and target.name != field.name:
                 other = self.fields[target.name]
                 bounds.append((key, f"[{target.name}]", other.label or words(other.name)))
+            elif isinstance(target, Literal) and not isinstance(target.value, (bool, str)):
+                text = self._bound_text(target.value)
+                bounds.append((key, text, text))
             else:
                 return None
         keys = [key for key, _t, _w in bounds]
@@ -270,7 +277,9 @@ class _Rows:
             entry.problem("section relevant", f"section {section.name}'s relevant is not applied "
                                               "to the record id (REDCap always shows it)")
 
-    def _add(self, row):
+    def _add(self, row, entry=None):
+        if entry is not None:  # the header is row 1, as a spreadsheet shows it
+            entry.where = f"row {len(self.rows) + 2}"
         self.rows.append({"form": self.spec.name, **{k: v for k, v in row.items() if v}})
 
     def _unused(self, name):

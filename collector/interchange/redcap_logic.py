@@ -520,6 +520,8 @@ class _Translator:
             return Out(f"{out.text} = true()", "boolean", COMPARISON, at=out.at)
         if out.kind == "checkbox":
             return Out(f"selected({out.text}, {quote(out.code)})", "boolean", ATOM, at=out.at)
+        if out.kind in ("word", "multi"):
+            raise Untranslatable(_not_a_value(out), out.at)
         raise Untranslatable(f"{out.text} is not a condition: compare it with something "
                              "(like [age] >= 18)", out.at)
 

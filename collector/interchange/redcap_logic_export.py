@@ -102,8 +102,8 @@ class _Writer:
             if isinstance(other, Literal) and isinstance(other.value, bool):
                 if not (isinstance(one, Ref) and one.type == "boolean"):
                     raise CannotExport("true()/false() can be compared only with a yes/no field")
-                flag = other.value == (node.op == "=")
-                return f"[{one.name}] = '{1 if flag else 0}'", COMPARISON
+                op = REDCAP_OPERATORS.get(node.op, node.op)
+                return f"[{one.name}] {op} '{1 if other.value else 0}'", COMPARISON
         op = REDCAP_OPERATORS.get(node.op, node.op)
         return (f"{_bracket(self._value(left), SUM)} {op} {_bracket(self._value(right), SUM)}",
                 COMPARISON)

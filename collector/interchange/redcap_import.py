@@ -180,11 +180,11 @@ class _Instrument:
             entry.problem(TITLES["label"], "descriptive text with no field after it in its "
                                            "instrument: not imported")
             entry.became = "not imported"
-        if self.record_row not in self.rows and self.plan.record is not None:
-            self._copy_record_id()
-        if not self.draft.fields:
+        if not self.draft.fields if self.record_row in self.rows else not self._has_own_fields():
             raise InterchangeError(f"{self.path}: instrument {self.form!r} has no field that could "
                                    "be imported (see the rows above)")
+        if self.record_row not in self.rows and self.plan.record is not None:
+            self._copy_record_id()
         return self.draft
 
     def _row(self, row, entry):

@@ -186,6 +186,13 @@ def test_a_file_that_is_not_a_dictionary(tmp_path):
         read_redcap(path)
 
 
+def test_a_workbook_saved_under_a_csv_name(tmp_path):
+    path = tmp_path / "dictionary.csv"
+    path.write_bytes(b"PK\x03\x04" + bytes(range(256)))
+    with pytest.raises(InterchangeError, match="dictionary.csv: a workbook \\(.xlsx\\), not a CSV file"):
+        read_redcap(path)
+
+
 def test_moved_columns_are_named(tmp_path):
     header = HEADER[:]
     header[3], header[4] = header[4], header[3]
@@ -331,6 +338,25 @@ def test_choices_that_are_odd(tmp_path):
                         "choice 'Three' has no 'code, label': 'Three' is used as both",
                         "choice ', Nothing' has no code and was left out",
                         "no choices could be read; the row was not imported"]
+
+
+def test_logic_too_deep_or_too_long_is_reported_not_a_traceback(tmp_path):
+    deep = "(" * 3000 + "[age]" + ")" * 3000 + " > 1"
+    long_sum = " + ".join(["[age]"] * 5000)
+    path = write_dictionary(tmp_path / "d.csv", [
+        row("record_id"), row("age", validation="integer"), row("deep", branching=deep),
+        row("total", "calc", choices=long_sum), row("many", branching=" or ".join(["[age] = 1"] * 300))])
+    fields, _drafts, report, texts = imported(path)
+    assert fields["visit"]["deep"]["relevant"] == "${age} > 1"
+    assert "calculation" not in fields["visit"]["total"]
+    assert "relevant" not in fields["visit"]["many"]
+    found = problems(report)
+    assert ("row 5", "Choices, Calculations, OR Slider Labels", "not translated: nested too deeply to "
+            "translate: split it into calculated fields (at character 1); imported as a number to "
+            "type in") in found
+    assert any(where == "row 6" and "left out" in message and "characters long" in message
+               for where, _column, message in found)
+    assert check_text("visit", texts[0]) is None
 
 
 def test_an_instrument_with_nothing_importable(tmp_path):

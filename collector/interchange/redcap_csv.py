@@ -65,6 +65,9 @@ def read_dictionary(path):
         raw = path.read_bytes()
     except OSError as error:
         raise InterchangeError(f"{path}: cannot be read: {error.strerror or error}") from None
+    if raw.startswith(b"PK\x03\x04"):
+        raise InterchangeError(f"{path}: a workbook (.xlsx), not a CSV file: export the data "
+                               "dictionary from REDCap as CSV, or save the sheet as CSV (UTF-8)")
     notes = []
     text = _decode(raw, path, notes)
     if "\x00" in text:

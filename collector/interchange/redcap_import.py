@@ -44,8 +44,8 @@ def read_redcap(path, form=None):
                           if row is record_row or row.cells["form"] in chosen
                           else Entry(f"row {row.line}", row["variable"]))
                for row in rows}
-    plans = _plan(rows, instruments, entries, record_row)
-    drafts = [_Instrument(path, name, instruments[name], plans, entries, record_row).build()
+    plan = _plan(rows, instruments, entries, record_row)
+    drafts = [_Instrument(path, name, instruments[name], plan, entries, record_row).build()
               for name in chosen]
     return drafts, report
 
@@ -57,8 +57,7 @@ def _instruments(rows, report):
         name = row["form"]
         if not name:
             name = previous or "form"
-            entry_note = f"row {row.line}"
-            report.note(entry_note, f"no Form Name: taken as {name!r} (the instrument above)")
+            report.note(f"row {row.line}", f"no Form Name: taken as {name!r} (the instrument above)")
             row.cells["form"] = name
         if name in instruments and name != previous:
             report.note(f"row {row.line}", f"instrument {name!r} continues here after other "
@@ -180,7 +179,9 @@ class _Instrument:
             entry.problem(TITLES["label"], "descriptive text with no field after it in its "
                                            "instrument: not imported")
             entry.became = "not imported"
-        if not self.draft.fields if self.record_row in self.rows else not self._has_own_fields():
+        # The first instrument may be the record id alone; a later one needs a field of its own.
+        has_fields = self.draft.fields if self.record_row in self.rows else self._has_own_fields()
+        if not has_fields:
             raise InterchangeError(f"{self.path}: instrument {self.form!r} has no field that could "
                                    "be imported (see the rows above)")
         if self.record_row not in self.rows and self.plan.record is not None:
@@ -391,9 +392,6 @@ class _Instrument:
         entry.problem(TITLES["form"], f"the record id is also the first field of form "
                                       f"{self.draft.name}, so its rows carry the participant key")
         self.draft.origins.setdefault(record["name"], entry)
-
-    def __repr__(self):  # pragma: no cover - debugging aid
-        return f"_Instrument({self.form!r})"
 
 
 def bound_phrase(kind, key, target_words):

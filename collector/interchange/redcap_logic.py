@@ -121,7 +121,11 @@ def translate(source, fields, form, condition):
     """
     tree = parse_redcap(source)
     translator = _Translator(fields, form)
-    out = translator.visit(tree)
+    try:
+        out = translator.visit(tree)
+    except RecursionError:  # our language allows far less nesting anyway
+        raise Untranslatable("nested too deeply to translate: split it into calculated fields",
+                             1) from None
     out = translator.condition(out) if condition else translator.value(out)
     return Translation(out.text, translator.notes)
 
@@ -168,8 +172,6 @@ class _Translator:
         self.fields, self.form, self.notes = fields, form, []
 
     def visit(self, node):
-        if isinstance(node, Token):  # a lone terminal never reaches here; kept for safety
-            raise Untranslatable(f"unexpected {str(node)!r}", node.start_pos + 1)
         return getattr(self, "_" + node.data.rstrip("_"))(node)
 
     @staticmethod
@@ -286,11 +288,11 @@ class _Translator:
         left_node, op, right_node = node.children
         left, right = self.visit(left_node), self.visit(right_node)
         op = OPERATORS[str(op)]
-        at = op_at = op_token_at(node)
+        at = node.children[1].start_pos + 1  # the operator's character
         if left.literal is not None and right.field is not None or right.kind == "checkbox":
             left, right, op = right, left, _mirror(op)  # keep the field on the left
         if right.literal == "" and left.kind != "checkbox":
-            return self._emptiness(left, op, op_at)
+            return self._emptiness(left, op, at)
         if left.kind == "checkbox":
             return self._checkbox_test(left, op, right, at)
         if left.field is not None and left.field.type == "boolean":
@@ -551,10 +553,6 @@ class _Translator:
                 return Out(number_text(number), "integer" if isinstance(number, int) else "decimal",
                            ATOM if number >= 0 else UNARY, literal=number, at=out.at)
         raise Untranslatable(f"{where} needs numbers; {out.text} is not one", out.at)
-
-
-def op_token_at(node):
-    return node.children[1].start_pos + 1
 
 
 def _split_reference(inside):

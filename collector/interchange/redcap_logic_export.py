@@ -7,7 +7,7 @@ first, so an imported rule goes back out as the function it came from.
 
 from datetime import date
 
-from collector.forms.expressions.tree import Arith, Call, Compare, IsEmpty, Literal, Logic, Negate, Ref
+from collector.forms.expressions.tree import Arith, Call, Compare, IsEmpty, Literal, Logic, Ref
 from collector.interchange import redcap_patterns as patterns
 from collector.interchange.redcap_logic import number_text
 

@@ -7,6 +7,7 @@ Keeping both directions here is what makes import -> export -> import give
 the same form file.
 """
 
+from dataclasses import fields, replace
 from decimal import Decimal
 
 from collector.forms.expressions.tree import Arith, Call, Compare, Literal, Negate
@@ -84,7 +85,7 @@ def _match_step(node, compare, step):
 
 
 def match_scaled(node):
-    """Return (x, places) when node is `y div 10^places` and y is `x * 10^places`... shaped by caller."""
+    """Return (y, places) when node is `y div 10^places` (rounddown/roundup to places)."""
     if isinstance(node, Arith) and node.op == "div" and isinstance(node.right, Literal):
         places = _power_of_ten(node.right.value)
         if places:
@@ -167,7 +168,6 @@ def _same(a, b):
 
 def _strip(node):
     """Return node with every type blanked, so checked and unchecked trees compare."""
-    from dataclasses import fields, replace
     changes = {}
     for item in fields(node):
         value = getattr(node, item.name)

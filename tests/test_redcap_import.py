@@ -361,8 +361,20 @@ def test_logic_too_deep_or_too_long_is_reported_not_a_traceback(tmp_path):
 
 def test_an_instrument_with_nothing_importable(tmp_path):
     path = write_dictionary(tmp_path / "d.csv", [row("record_id"), row("scan", "file", form="uploads")])
-    with pytest.raises(InterchangeError, match="instrument 'uploads' has no field that could be imported"):
+    with pytest.raises(InterchangeError, match=r"instrument 'uploads' has no field that could be "
+                                               r"imported \(row 3, Field Type: file: file uploads"):
         read_redcap(path)
+
+
+def test_a_section_whose_rows_were_all_left_out(tmp_path):
+    path = write_dictionary(tmp_path / "d.csv", [
+        row("record_id"), row("pain", "slider", section="Pain"), row("age", section="About you")])
+    _fields, drafts, report, texts = imported(path)
+    assert [s["name"] for s in drafts[0].sections] == ["about_you"]
+    assert drafts[0].fields[0]["section"] == "about_you"
+    assert ("row 3", "Section Header", "section 'Pain' has no field that could be imported: left "
+            "out") in problems(report)
+    assert check_text("visit", texts[0]) is None
 
 
 def test_rows_without_a_form_name_join_the_one_above(tmp_path):

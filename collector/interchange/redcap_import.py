@@ -182,11 +182,27 @@ class _Instrument:
         # The first instrument may be the record id alone; a later one needs a field of its own.
         has_fields = self.draft.fields if self.record_row in self.rows else self._has_own_fields()
         if not has_fields:
+            first = next((f"{self.entries[row.line].where}, {problem.column}: {problem.message}"
+                          for row in self.rows for problem in self.entries[row.line].problems), "")
             raise InterchangeError(f"{self.path}: instrument {self.form!r} has no field that could "
-                                   "be imported (see the rows above)")
+                                   f"be imported" + (f" ({first})" if first else ""))
+        if self.draft.sections:
+            self._place_record_id(self.draft.sections[0])
+        self._drop_empty_sections()
         if self.record_row not in self.rows and self.plan.record is not None:
             self._copy_record_id()
         return self.draft
+
+    def _drop_empty_sections(self):
+        """A header whose rows were all left out would be an empty section: leave it out too."""
+        used = {field.get("section") for field in self.draft.fields}
+        for section in [s for s in self.draft.sections if s["name"] not in used]:
+            self.draft.sections.remove(section)
+            entry = self.draft.origins.pop(section["name"], None)
+            if entry is not None:
+                entry.problem(TITLES["section"], f"section {section['title']!r} has no field that "
+                                                 "could be imported: left out"
+                                                 + (" with its intro" if section.get("intro") else ""))
 
     def _row(self, row, entry):
         used = self.plan.used[row.line]
@@ -210,8 +226,11 @@ class _Instrument:
     def _add_section(self, title):
         self.section = {"name": section_name(title, self.section_names), "title": title}
         self.draft.sections.append(self.section)
-        if self.waiting_record is not None:  # the record id joins the instrument's first section
-            self.waiting_record["section"] = self.section["name"]
+
+    def _place_record_id(self, section):
+        """The record id joins the first section that gets a field."""
+        if self.waiting_record is not None:
+            self.waiting_record["section"] = section["name"]
             self.entries[self.record_row.line].became = describe(self.waiting_record)
             self.waiting_record = None
 
@@ -245,6 +264,7 @@ class _Instrument:
                                                  f"section header: put in a section titled "
                                                  f"{self.draft.title!r}")
             field["section"] = self.section["name"]
+            self._place_record_id(self.section)
         if self.pending:
             texts = [text for _entry, text in self.pending] + [field.get("hint", "")]
             field["hint"] = "\n\n".join(text for text in texts if text)

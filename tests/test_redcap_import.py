@@ -377,6 +377,16 @@ def test_a_section_whose_rows_were_all_left_out(tmp_path):
     assert check_text("visit", texts[0]) is None
 
 
+def test_form_names_that_are_not_table_names(tmp_path):
+    path = write_dictionary(tmp_path / "d.csv", [row("record_id", form="User"), row("age", form="2nd visit")])
+    _fields, drafts, report, _texts = imported(path)
+    assert [d.name for d in drafts] == ["user_form", "form_2nd_visit"]
+    assert [p.message for p in report.general] == [
+        "instrument 'User' is written as form 'user_form' (form names are lower_snake_case table names)",
+        "instrument '2nd visit' is written as form 'form_2nd_visit' (form names are lower_snake_case "
+        "table names)"]
+
+
 def test_rows_without_a_form_name_join_the_one_above(tmp_path):
     path = write_dictionary(tmp_path / "d.csv", [row("record_id"), row("age", form="")])
     fields, _drafts, report, _texts = imported(path)

@@ -44,6 +44,10 @@ def read_redcap(path, form=None):
                           if row is record_row or row.cells["form"] in chosen
                           else Entry(f"row {row.line}", row["variable"]))
                for row in rows}
+    for name in chosen:
+        if table_name(name) != name:
+            report.note("Form Name", f"instrument {name!r} is written as form {table_name(name)!r} "
+                                     "(form names are lower_snake_case table names)")
     plan = _plan(rows, instruments, entries, record_row)
     drafts = [_Instrument(path, name, instruments[name], plan, entries, record_row).build()
               for name in chosen]

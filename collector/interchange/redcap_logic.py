@@ -10,6 +10,7 @@ whole rule is left out (half a rule would change who sees a field).
 """
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from lark import Lark, Token
@@ -601,7 +602,6 @@ def _numeric_codes(codes):
 
 def _date_literal(out):
     text = out.literal if isinstance(out.literal, str) else None
-    from datetime import date
     try:
         if text is None or len(text) != 10:
             raise ValueError

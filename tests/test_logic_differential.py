@@ -12,6 +12,7 @@ non-ASCII text) for two forms with logic go to three judges:
 """
 
 import random
+import re
 import uuid
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -27,15 +28,25 @@ from collector.db.migrate import create_all
 from collector.forms.conflicts import same_value
 from collector.forms.expressions.evaluate import evaluate
 from collector.forms.validation import check_field, validate_submission
+from collector.interchange.run import import_file
 from collector.web import logic_json
 from collector.web.registry import load_registry
 from tests.test_browser import browser  # noqa: F401
 from tests.test_logic_agrees_with_server import logic_page, same  # noqa: F401 (a fixture)
+from tests.xlsform_workbooks import build_workbook
 
 HERE = Path(__file__).parent
 FORMS = {"stress": HERE / "forms_logic" / "stress.toml",
          "followup": HERE.parent / "forms" / "followup.toml"}
+# Instruments imported as `manage.py import` does: their translated logic must mean the
+# same in all three places too. Form name -> (source, how to make the file a PI would have).
+IMPORTED = {"household_health_2026": ("xlsform", HERE / "data" / "xlsform" / "household_health"),
+            "enrolment": ("redcap", HERE / "data" / "redcap" / "cohort_study.csv"),
+            "follow_up_visit": ("redcap", HERE / "data" / "redcap" / "cohort_study.csv")}
 CASES = 400
+# The REDCap enrolment's many independent rules refuse most random entries: more cases
+# give it as many accepted entries to tamper with as the others have.
+CASES_FOR = {"enrolment": 1200}
 TODAY = date(2026, 11, 22)
 # The row's submitted_at: what today() means inside PostgreSQL's CHECKs.
 SAVED_AT = datetime(2026, 11, 22, 12, 0, tzinfo=ZoneInfo("Europe/London"))
@@ -47,6 +58,10 @@ DATETIMES = ["2026-03-29T00:59", "2026-03-29T01:00", "2026-03-29T01:30", "2026-0
              "2026-03-29T02:10", "2026-10-25T00:59", "2026-10-25T01:00", "2026-10-25T01:30",
              "2026-10-25T01:59", "2026-10-25T02:00", "2026-06-01T12:00", "1999-12-31T23:59"]
 
+
+# Values that fit the patterns imported forms have.
+PATTERN_SAMPLES = ["0701234567", "555-123-4567", "(555) 123 4567", "12345", "12345-6789",
+                   "09:30", "23:59", "00:00"]
 
 FOLLOWUP_DATES = {
     "visit_date": lambda rng: TODAY - timedelta(days=rng.choice([0, 0, 1, 200, -1, rng.randint(0, 300)])),
@@ -66,6 +81,12 @@ def raw_value(field, rng):
     kind = field.type
     if field.pattern == "P[0-9]{4}":  # the follow-up form's participant ID
         return f"P{rng.randint(0, 9999):04d}"
+    if field.pattern:  # imported forms: phone numbers, postcodes, clock times
+        fitting = [text for text in PATTERN_SAMPLES if re.fullmatch(field.pattern, text)]
+        # pattern is no database rule (docs/FORMS.md), so only values that fit it or none.
+        return rng.choice(fitting + [""])
+    if kind == "email":
+        return rng.choice(["ama.mensah@example.org", "zoë@exämple.de", "a@b.co"])
     if kind in ("integer", "decimal"):
         low = int(field.min) if field.min is not None else -50
         high = int(field.max) if field.max is not None else 50
@@ -92,17 +113,26 @@ def raw_value(field, rng):
         day = anchor + timedelta(days=rng.choice([0, 0, 1, -1, 29, -30, 365, -366, rng.randint(-9000, 9000)]))
         return max(low, min(high, day)).isoformat()
     if kind == "datetime":
-        return rng.choice(DATETIMES)
+        return rng.choice([moment for moment in DATETIMES if fits(field, moment)] or [""])
     texts = LONG_TEXTS if kind == "long_text" else TEXTS
     choice = rng.choice(texts)
     return choice if not field.max_length or len(choice.strip()) <= field.max_length else choice[:1]
 
 
-def random_cases(spec, seed):
-    """Return `CASES` raw submissions, also sending junk for calculated fields."""
+def fits(field, raw):
+    """Whether `raw` keeps the field's own rules (its bounds), whatever the logic says."""
+    try:
+        check_field(field, raw, ZoneInfo("UTC"), required=False)
+        return True
+    except ValueError:
+        return False
+
+
+def random_cases(spec, seed, count=CASES):
+    """Return `count` raw submissions, also sending junk for calculated fields."""
     rng = random.Random(seed)
     cases = []
-    for _ in range(CASES):
+    for _ in range(count):
         raw = {field.name: raw_value(field, rng) for field in spec.fields}
         for field in spec.fields:
             if field.calculation is not None and rng.random() < 0.5:
@@ -174,14 +204,18 @@ def logic_tables(engine, tmp_path_factory):
     directory = tmp_path_factory.mktemp("logic_forms")
     for name, path in FORMS.items():
         (directory / f"{name}.toml").write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    for source in sorted({source for _, source in IMPORTED.values()}):
+        if source.is_dir():  # an XLSForm kept as text: the workbook a PI would have
+            source = build_workbook(source, tmp_path_factory.mktemp("workbook") / f"{source.name}.xlsx")
+        import_file(source, directory)
     with engine.begin() as conn:
-        for name in FORMS:
+        for name in [*FORMS, *IMPORTED]:
             conn.execute(text(f"DROP TABLE IF EXISTS {name} CASCADE"))
     registry = load_registry(directory)
     create_all(engine, registry)
     yield registry
     with engine.begin() as conn:
-        for name in FORMS:
+        for name in [*FORMS, *IMPORTED]:
             conn.execute(text(f"TRUNCATE {name}"))
 
 
@@ -199,11 +233,11 @@ def database_accepts(conn, table, spec, values):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("form", sorted(FORMS))
+@pytest.mark.parametrize("form", [*sorted(FORMS), *IMPORTED])
 def test_python_postgresql_and_chromium_accept_and_refuse_the_same(form, logic_tables, engine,
                                                                    logic_page, report):
     spec, table = logic_tables.specs[form], logic_tables.tables[form]
-    cases = random_cases(spec, seed=form)
+    cases = random_cases(spec, seed=form, count=CASES_FOR.get(form, CASES))
     in_browser = logic_page.evaluate(logic_json.program(spec), cases, today=TODAY.isoformat())
     rng = random.Random(f"tamper-{form}")
     disagreements, counts = [], {"accepted": 0, "refused": 0, "tampered": 0}

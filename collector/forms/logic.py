@@ -47,6 +47,7 @@ def apply_logic(spec, parsed, errors, check_value, today=None):
             values[name] = parsed.get(name)
         if field.required and is_empty(values[name]) and name not in errors:
             errors[name] = messages.required(field)
+            values[name] = None  # a refused answer is no value, as for any other error (and in the browser)
     for field in spec.fields:
         value = values[field.name]
         if field.constraint is None or is_empty(value) or field.name in errors:

@@ -235,6 +235,7 @@ def export_and_import(forms, name, option, folder):
     result = run_manage("export-form", name, option, str(exported), FORMS_DIR=str(forms))
     assert result.returncode == 0, result.stderr
     assert f"wrote {exported}" in result.stdout
+    assert result.stdout.startswith(f"form {name} (") and ".partial" not in result.stdout
     again = folder / f"again_{name}"
     again.mkdir()
     result = run_manage("import", str(exported), FORMS_DIR=str(again))

@@ -35,6 +35,7 @@ class Report:
     entries: list = field(default_factory=list)
     general: list = field(default_factory=list)   # Problems that belong to no single row
     written: list = field(default_factory=list)   # what was (or would be) written
+    counting: str = "rows read"                    # what the entries are, for the last line
 
     def entry(self, where, name):
         """Start and return the entry for one source row."""
@@ -63,7 +64,7 @@ class Report:
                 lines.append(f"  {'':<{width}}   ! {entry.where}, {problem.column}: {problem.message}")
         lines.extend(f"  {line}" for line in self.written)
         count = self.problem_count
-        lines.append(f"{len(self.entries)} rows read; "
+        lines.append(f"{len(self.entries)} {self.counting}; "
                      + (f"{count} item{'s' if count != 1 else ''} to review (marked !)."
                         if count else "everything was translated."))
         return lines

@@ -58,6 +58,10 @@ def export_form(spec, xlsform=None, redcap=None, force=False):
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
+    # The writer saw only the temporary file: name the real one.
+    kind = "an XLSForm workbook" if xlsform is not None else "a REDCap data dictionary"
+    report.source = f"form {spec.name} ({spec.path}) as {kind}: {target}"
+    report.counting = "fields written"
     report.written.append(f"wrote {target}")
     return report
 

@@ -14,7 +14,7 @@ import pytest
 
 from collector.forms.expressions.evaluate import evaluate
 from collector.forms.expressions.grammar import parse
-from collector.forms.expressions.tree import Arith, Call, Compare, IsEmpty, Literal, Logic, Negate, Ref
+from collector.forms.expressions.tree import Arith, Compare, IsEmpty, Literal, Logic, Negate, Ref, walk
 from collector.forms.expressions.typecheck import FieldFacts, check
 from collector.forms.spec import load_form
 from collector.interchange.empty_answers import (EXACT, FALSE, TRUE, VALUE, faithful, plain,
@@ -87,14 +87,9 @@ def outcome(key, value):
 
 
 def combinations(tree):
-    names = sorted({n.name for n in _walk(tree) if isinstance(n, Ref)})
+    names = sorted({n.name for n in walk(tree) if isinstance(n, Ref)})
     for chosen in itertools.product(*(VALUES[name] for name in names)):
         yield dict(zip(names, chosen))
-
-
-def _walk(node):
-    from collector.forms.expressions.tree import walk
-    return walk(node)
 
 
 MODES = {"relevant": TRUE, "constraint": FALSE, "calculation": VALUE}

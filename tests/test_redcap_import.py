@@ -116,7 +116,7 @@ def test_cohort_mapping():
     assert visit["blood_drawn_at"]["min"] == datetime(2025, 1, 1, 0, 0)
     assert visit["weight_fu_kg"]["places"] == 2
     assert visit["clinic_time"]["pattern"] == "([01][0-9]|2[0-3]):[0-5][0-9]"
-    assert visit["visit_reason"]["relevant"] == "${visit_type} != '1'"
+    assert visit["visit_reason"]["relevant"] == "${visit_type} = '' or ${visit_type} != '1'"
     assert visit["symptom_count"]["type"] == "integer"
     assert visit["symptom_days"]["calculation"] == "coalesce(${fever_days}, 0) + coalesce(${cough_days}, 0)"
     assert visit["severe_flag"]["calculation"] == (

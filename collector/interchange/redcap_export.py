@@ -12,6 +12,7 @@ from pathlib import Path
 
 from collector.forms.expressions.tree import Call, Compare, Literal, Logic, Ref
 from collector.interchange.draft import InterchangeError, words
+from collector.interchange.empty_answers import emptiable_in_spec, source_tree
 from collector.interchange.redcap_csv import write_dictionary
 from collector.interchange.redcap_fields import PATTERNS
 from collector.interchange.redcap_import import bound_message, bound_phrase
@@ -47,6 +48,7 @@ class _Rows:
         self.taken = set(self.fields)
         self.started = set()    # sections whose header has been written
         self.rows = []
+        self.empty = emptiable_in_spec(spec)
 
     def build(self):
         spec = self.spec
@@ -157,7 +159,7 @@ class _Rows:
                                          "calculations give numbers only; exported as a text field")
             return
         try:
-            equation = to_redcap(field.calculation.tree, self.fields)
+            equation = to_redcap(self._bare(field.calculation, "calculation", entry), self.fields)
         except CannotExport as problem:
             row["type"] = "text"
             row["validation"] = "integer" if field.type == "integer" else "number"
@@ -262,7 +264,7 @@ class _Rows:
         texts = []
         for expression in parts:
             try:
-                texts.append(to_redcap(expression.tree, self.fields))
+                texts.append(to_redcap(self._bare(expression, "relevant", entry), self.fields))
             except CannotExport as problem:
                 entry.problem("relevant", f"{expression.source!r} left out: {problem}; the field "
                                           "is always shown in REDCap")
@@ -271,6 +273,13 @@ class _Rows:
             texts = [f"({texts[0]}) and ({texts[1]})"]
         if texts:
             row["branching"] = texts[0]
+
+    def _bare(self, expression, key, entry):
+        """Return the tree to write: the guards an import wrote for blanks come off."""
+        tree, difference = source_tree(expression, self.empty, key)
+        if difference:
+            entry.problem(key, difference)
+        return tree
 
     def _section_relevant(self, section, entry):
         if section.relevant is not None:

@@ -14,6 +14,7 @@ from collector.forms.expressions.grammar import ExpressionError, parse
 from collector.forms.expressions.typecheck import FieldFacts, check
 from collector.interchange.draft import (Draft, InterchangeError, column_name, section_name,
                                          table_name, words)
+from collector.interchange.empty_answers import make_faithful
 from collector.interchange.redcap_csv import KEYS, TITLES, read_dictionary
 from collector.interchange.redcap_fields import action_tags, clean_text, field_from_row
 from collector.interchange.redcap_logic import FieldInfo, Untranslatable, translate
@@ -195,6 +196,11 @@ class _Instrument:
         self._drop_empty_sections()
         if self.record_row not in self.rows and self.plan.record is not None:
             self._copy_record_id()
+        # REDCap checks Min/Max itself; a bound field left blank is reported, not rewritten.
+        make_faithful(self.draft, "REDCap", {"relevant": TITLES["branching"],
+                                             "calculation": TITLES["choices"],
+                                             "constraint": f"{TITLES['min']} / {TITLES['max']}"},
+                      constraints=False)
         return self.draft
 
     def _drop_empty_sections(self):

@@ -16,6 +16,7 @@ import openpyxl
 
 from collector.forms.spec_checks import EMAIL_MAX_LENGTH
 from collector.interchange.draft import InterchangeError, column_name
+from collector.interchange.empty_answers import emptiable_in_spec, source_shape
 from collector.interchange.report import Report
 from collector.interchange.xlsform_expressions import (EMAIL_REGEX, has_top_level_or,
                                                        regex_from_pattern, unwrap)
@@ -78,6 +79,7 @@ class _Survey:
         self.spec, self.report = spec, report
         self.taken = {f.name for f in spec.fields} | {s.name for s in spec.sections}
         self.booleans = {f.name for f in spec.fields if f.type == "boolean"}
+        self.empty = emptiable_in_spec(spec)
         self.survey, self.choices = [], []
         # Each choice field has a list of its own name; the yes/no list must not take one.
         self.lists = {f.name: "field" for f in spec.fields if f.type in ("choice", "multi_choice")}
@@ -105,7 +107,7 @@ class _Survey:
     def _begin_group(self, section):
         row = {"type": "begin group", "name": section.name, "label": section.title}
         if section.relevant:
-            row["relevant"] = self._expression(section.relevant.source, f"section {section.name}",
+            row["relevant"] = self._expression(section.relevant, f"section {section.name}",
                                                "relevant")
         if self.spec.section_pages:
             row["appearance"] = "field-list"
@@ -131,7 +133,7 @@ class _Survey:
         if field.required:
             row["required"] = "yes"
         if field.relevant:
-            row["relevant"] = self._expression(field.relevant.source, entry, "relevant")
+            row["relevant"] = self._expression(field.relevant, entry, "relevant")
         self._constraint(field, row, entry)
         if field.calculation:
             self._calculation(field, row, entry)
@@ -143,7 +145,7 @@ class _Survey:
         parts = _rule_parts(field, entry)
         own = field.constraint.source if field.constraint else ""
         if own:
-            own = self._expression(own, entry, "constraint")
+            own = self._expression(field.constraint, entry, "constraint", this=field.name)
             parts.append(f"({own})" if parts and has_top_level_or(own) else own)
         if not parts:
             return
@@ -163,23 +165,32 @@ class _Survey:
             entry.problem("calculation", f"{source!r}: XLSForm has no years-between(); the "
                                          "calculation was left out (the field is typed in)")
             return
-        row["calculation"] = self._expression(source, entry, "calculation")
+        row["calculation"] = self._expression(field.calculation, entry, "calculation")
         row["read_only"] = "yes"
 
-    def _expression(self, source, entry, key):
-        """Return `source` in XPath: yes/no fields are read as `${x} = 'true'` there."""
+    def _expression(self, expression, entry, key, this=None):
+        """Return an Expression in XPath: yes/no fields are read as `${x} = 'true'` there.
+
+        The guards an import wrote for empty answers come off (empty_answers.py);
+        a rule ODK would read differently with an empty answer is reported.
+        """
+        source, difference = source_shape(expression, self.empty, key, this)
+        if difference:
+            self._report(entry, key, difference)
         original = source
         for name in self.booleans:
             source = re.sub(r"\$\{" + name + r"\}(?!\s*!?=\s*'')", f"(${{{name}}} = 'true')", source)
         if source != original:
             source = unwrap(source)   # `${smokes}` alone reads `${smokes} = 'true'`, no brackets
         if "years-between(" in source:
-            message = "XLSForm has no years-between(); check this rule in ODK"
-            if isinstance(entry, str):
-                self.report.note(f"{entry} {key}", message)
-            else:
-                entry.problem(key, message)
+            self._report(entry, key, "XLSForm has no years-between(); check this rule in ODK")
         return source
+
+    def _report(self, entry, key, message):
+        if isinstance(entry, str):
+            self.report.note(f"{entry} {key}", message)
+        else:
+            entry.problem(key, message)
 
     def _list(self, field):
         name = field.name

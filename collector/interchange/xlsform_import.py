@@ -15,6 +15,7 @@ from collector.forms import bounds
 from collector.forms.expressions.grammar import ExpressionError, parse
 from collector.forms.expressions.typecheck import FieldFacts, check
 from collector.interchange.draft import Draft, column_name, section_name, table_name, words
+from collector.interchange.empty_answers import make_faithful
 from collector.interchange.report import Report
 from collector.interchange.xlsform_columns import (CHOICE_ROLES, SURVEY_ROLES, ColumnMap,
                                                    choose_language, reason_for)
@@ -109,6 +110,8 @@ class _SurveyImport:
         self._second_pass(questions)
         self._infer_calculated_types()
         self._drop_empty_sections()
+        make_faithful(self.draft, "ODK", {key: self.survey.header_of.get(key, key)
+                                          for key in ("relevant", "constraint", "calculation")})
         self._report_unused_lists()
         self._report_rows_never_read()
         for sheet in self.book.other_sheets:

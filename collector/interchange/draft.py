@@ -82,9 +82,10 @@ def table_name(raw):
     if not name[0].isalpha():
         name = "form_" + name
     name = name[:54].rstrip("_")
-    if table_name_problem(name):
-        name = name[:48] + "_form"
-    return name
+    for candidate in (name, name[:48] + "_form", "form_" + name[:49]):
+        if not table_name_problem(candidate):  # e.g. codebook -> codebook_form, pg_x -> form_pg_x
+            return candidate
+    return "form_" + name[:49]
 
 
 def _unused(name, taken, limit):

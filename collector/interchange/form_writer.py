@@ -48,8 +48,21 @@ def _comments(lines):
 def _table(kind, table, order, reviews):
     ordered = {key: _toml_value(table[key]) for key in order if table.get(key) not in (None, "")}
     ordered.update({key: _toml_value(v) for key, v in table.items() if key not in order})
+    choices = ordered.pop("choices", None)
     review = _comments(f"REVIEW: {line}" for line in reviews.get(table["name"], ()))
-    return f"{review}[[{kind}]]\n{tomli_w.dumps(ordered)}"
+    text = f"{review}[[{kind}]]\n{tomli_w.dumps(ordered)}"
+    if choices is not None:
+        # One inline table per line, however long its label: tomli-w would turn a long
+        # one into a [[choices]] table of the file, which is no longer this field's.
+        rows = "".join(f"    {{ value = {_literal(c['value'])}, label = {_literal(c['label'])} }},\n"
+                       for c in choices)
+        text += f"choices = [\n{rows}]\n"
+    return text
+
+
+def _literal(value):
+    """Return one value as TOML writes it (a string quoted and escaped)."""
+    return tomli_w.dumps({"v": value})[len("v = "):].rstrip("\n")
 
 
 def _toml_value(value):
@@ -74,8 +87,9 @@ def settle(draft, report):
         if problem is None:
             return text
         if not _drop_refused_rule(draft, problem, report):
-            raise InterchangeError(f"{draft.name}: the translated form does not pass the "
-                                   f"checks and was not written: {problem}")
+            where = f"field {problem.field!r}: " if problem.field else ""
+            raise InterchangeError(f"{draft.name}: the translated form does not pass the checks "
+                                   f"and nothing was written: {where}{problem.problem}")
     raise InterchangeError(f"{draft.name}: too many rules were refused; nothing was written")
 
 
@@ -101,14 +115,15 @@ def _drop_refused_rule(draft, error, report):
     if owner is None:
         return False
     key = next((k for k in LOGIC_KEYS if error.problem.startswith(k + " ")), None)
-    if key is None and "cycle" in error.problem:
+    if key is None and "depends on itself" in error.problem:  # a cycle (logic_checks.py)
         key = next((k for k in ("calculation", "relevant") if owner.get(k)), None)
     if key is None or key not in owner:
         return False
     expression = owner.pop(key)
     if key == "constraint":
         owner.pop("constraint_message", None)
-    reason = error.problem.removeprefix(f"{key} ").split(": ", 1)[-1]
+    # logic_checks says "<key> '<expression>': <reason>"; a cycle is said whole.
+    reason = error.problem.removeprefix(f"{key} {expression.strip()[:200]!r}: ")
     message = f"{key} {expression!r} was left out: {reason}"
     draft.review(owner_name, message)
     entry = draft.origins.get(owner_name)
@@ -123,13 +138,19 @@ def write_forms(settled, directory, force=False, dry_run=False):
     """Write each (draft, text) to directory/<name>.toml; all files or none.
 
     Refuses to overwrite an existing form file unless `force`, and refuses a
-    name that would clash with another form's table, view or index.
+    name that would clash with another form's table, view or index. Every
+    file is written in full beside its target first and only then renamed
+    into place, so a failure (no space, no permission) leaves no form half
+    imported.
     """
     directory = Path(directory)
     targets = [(directory / f"{draft.name}.toml", text) for draft, text in settled]
     names = [path.stem for path, _ in targets]
     if len(set(names)) != len(names):
         raise InterchangeError(f"two forms would both be written to the same file: {names}")
+    for path, _ in targets:
+        if path.exists() and not path.is_file():
+            raise InterchangeError(f"{path} exists and is not a file; nothing was written")
     existing = [path for path, _ in targets if path.exists()]
     if existing and not force:
         raise InterchangeError(
@@ -138,9 +159,19 @@ def write_forms(settled, directory, force=False, dry_run=False):
     _refuse_name_clash(directory, targets)
     if dry_run:
         return [path for path, _ in targets]
-    directory.mkdir(parents=True, exist_ok=True)
-    for path, text in targets:
-        _write_atomically(path, text)
+    staged = []
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for path, text in targets:
+            staged.append((_stage(path, text), path))
+        for temporary, path in staged:
+            os.replace(temporary, path)
+    except OSError as error:
+        raise InterchangeError(f"{directory}: cannot write the form files "
+                               f"({error.strerror or error}); nothing was written") from None
+    finally:
+        for temporary, _ in staged:
+            Path(temporary).unlink(missing_ok=True)
     return [path for path, _ in targets]
 
 
@@ -163,12 +194,21 @@ def _refuse_name_clash(directory, targets):
                                f"{kind}; nothing was written. Choose another with --form NAME.")
 
 
-def _write_atomically(path, text):
+def _stage(path, text):
+    """Write `text` to a new file beside `path` with the mode `path` has (or a new file's); return it."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
             out.write(text)
-        os.replace(temporary, path)
+        # mkstemp makes the file 0600; a form file is read by the web app, maybe as another user.
+        os.chmod(temporary, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    return temporary
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -9,8 +9,9 @@ import os
 from pathlib import Path
 
 from collector.interchange.draft import InterchangeError
-from collector.interchange.form_writer import settle, write_forms
 
+# The packages of requirements-tools.txt (and theirs): a missing one is a missing install.
+TOOL_MODULES = ("tomli_w", "pyxform", "openpyxl", "xlrd", "defusedxml", "et_xmlfile")
 TOOLS_MISSING = ("this command needs the command-line tools: pip install -r requirements-tools.txt "
                  "(Heroku does not install them; run imports and exports on your own machine)")
 
@@ -23,6 +24,7 @@ def import_file(source, forms_dir, form=None, force=False, dry_run=False):
     """
     source = Path(source)
     read = _reader(source)
+    from collector.interchange.form_writer import settle, write_forms  # needs tomli-w: see _reader
     drafts, report = read(source, form)
     if not drafts:
         raise InterchangeError(f"{source}: no form to import"
@@ -41,21 +43,29 @@ def export_form(spec, xlsform=None, redcap=None, force=False):
     if (xlsform is None) == (redcap is None):
         raise InterchangeError("give exactly one of --xlsform FILE.xlsx and --redcap FILE.csv")
     target = Path(xlsform or redcap)
+    wanted = ".xlsx" if xlsform is not None else ".csv"
+    if target.suffix.lower() != wanted:
+        raise InterchangeError(f"{target}: give a file name ending in {wanted} for "
+                               f"{'--xlsform' if xlsform is not None else '--redcap'}")
     if target.exists() and not force:
         raise InterchangeError(f"{target} already exists; nothing was written. Use --force to replace it.")
     if target.is_dir():
         raise InterchangeError(f"{target} is a directory; give a file name")
+    if not target.parent.is_dir():
+        raise InterchangeError(f"{target}: the folder {target.parent} does not exist")
     try:
         if xlsform is not None:
             from collector.interchange.xlsform_export import write_xlsform as write
         else:
             from collector.interchange.redcap_export import write_redcap as write
     except ImportError as error:
-        raise InterchangeError(f"{TOOLS_MISSING} ({error})") from None
+        raise _tools_missing(error) from None
     temporary = target.with_name(f".{target.name}.partial")
     try:
         report = write(spec, temporary)
         os.replace(temporary, target)
+    except OSError as error:
+        raise InterchangeError(f"{target}: cannot be written: {error.strerror or error}") from None
     finally:
         temporary.unlink(missing_ok=True)
     # The writer saw only the temporary file: name the real one.
@@ -82,13 +92,22 @@ def _reader(source):
         raise InterchangeError(f"{source}: not an XLSForm workbook (.xlsx) or a REDCap data "
                                "dictionary (.csv)")
     try:
+        import tomli_w  # noqa: F401 -- form_writer needs it; say so before reading anything
         if is_workbook:
             from collector.interchange.xlsform_import import read_xlsform as read
         else:
             from collector.interchange.redcap_import import read_redcap as read
     except ImportError as error:
-        raise InterchangeError(f"{TOOLS_MISSING} ({error})") from None
+        raise _tools_missing(error) from None
     return read
+
+
+def _tools_missing(error):
+    """Return the error to raise for an ImportError: a missing tool, or the original error."""
+    missing = (error.name or "").split(".")[0]
+    if missing not in TOOL_MODULES:
+        return error  # not a missing install: a real bug, shown as one
+    return InterchangeError(f"{TOOLS_MISSING} (missing: {missing})")
 
 
 def _first_problem(report):

@@ -135,8 +135,13 @@
   var NUMBER_TEXT = /^[+-]?[0-9]+(\.[0-9]+)?$/;
 
   function numberFromText(text, maxChars) {
-    text = text.replace(/^ +| +$/g, "");
-    return text.length <= maxChars && NUMBER_TEXT.test(text) ? parseNumber(text) : null;
+    // A loop, not / +$/: that regex is quadratic on a long run of spaces inside a long text.
+    var start = 0, end = text.length;
+    while (start < end && text[start] === " ") start++;
+    while (end > start && text[end - 1] === " ") end--;
+    if (end - start > maxChars) return null;
+    text = text.slice(start, end);
+    return NUMBER_TEXT.test(text) ? parseNumber(text) : null;
   }
 
   // ---- dates: days since 1970-01-01, proleptic Gregorian ----------------------

@@ -281,6 +281,11 @@ def test_number_reads_text_exactly_as_python_does(logic_page):
             got = result["values"][name]
             assert got == (None if expected is None else format(expected, "f")), (name, sample, got)
     assert [r["values"]["padded"] for r in results[:3]] == ["3", "-12.50", "0.125"]
+    # A megabyte of spaces inside a long text is read in linear time (and is no number).
+    spaces = field("w", "long_text")
+    program = calc("decimal", call("number", "decimal", call("concat", "text", lit("1", "text"), ref("w", "text"),
+                                                                  lit("x", "text"))), [spaces])
+    assert logic_page.outs(program, [{"w": "a" + " " * 1_000_000 + "b"}]) == [None]
 
 
 def test_a_score_adds_choice_codes_as_whole_numbers(logic_page):

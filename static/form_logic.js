@@ -130,6 +130,20 @@
     return num(sign * BigInt((whole + fraction) || "0"), fraction.length);
   }
 
+  /* number(text): tree.NUMBER_TEXT once spaces are trimmed, at most limits.max_number_chars
+   * long; anything else is empty. Whole when the type checker says so (a choice of whole codes). */
+  var NUMBER_TEXT = /^[+-]?[0-9]+(\.[0-9]+)?$/;
+
+  function numberFromText(text, maxChars) {
+    // A loop, not / +$/: that regex is quadratic on a long run of spaces inside a long text.
+    var start = 0, end = text.length;
+    while (start < end && text[start] === " ") start++;
+    while (end > start && text[end - 1] === " ") end--;
+    if (end - start > maxChars) return null;
+    text = text.slice(start, end);
+    return NUMBER_TEXT.test(text) ? parseNumber(text) : null;
+  }
+
   // ---- dates: days since 1970-01-01, proleptic Gregorian ----------------------
 
   function daysFromCivil(y, m, d) {
@@ -373,6 +387,8 @@
       case "concat":
         var joined = v.filter(function (x) { return x !== null; }).map(asText).join("");
         return joined === "" ? null : joined;
+      case "number":
+        return typeof v[0] === "string" ? numberFromText(v[0], env.limits.max_number_chars) : v[0];
       case "int": return v[0] === null ? null : truncate(v[0]);
       case "round": return v[0] === null || v[1] === null ? null : roundTo(v[0], Number(v[1].m));
       case "years-between": return v[0] === null || v[1] === null ? null : years(v[0], v[1]);
@@ -580,7 +596,7 @@
     var fixedToday = options && options.today ? parseDate(options.today) : null;
     var today = null;
     var values = map(), shown = map(), errors = map(), kinds = map();
-    var env = { values: values, today: function () {
+    var env = { values: values, limits: p.limits, today: function () {
       if (today === null) today = fixedToday !== null ? fixedToday : todayIn(p.zone);
       return today;
     } };

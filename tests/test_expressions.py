@@ -20,6 +20,8 @@ FIELDS = {
     "name": FieldFacts("text"), "note": FieldFacts("long_text"),
     "site": FieldFacts("choice", ("north", "south", "other")),
     "tags": FieldFacts("multi_choice", ("a", "b", "c")),
+    "phq1": FieldFacts("choice", ("0", "1", "2", "3")), "phq2": FieldFacts("choice", ("0", "1", "2", "3")),
+    "dose": FieldFacts("choice", ("0.5", "1", "2.5")), "scale": FieldFacts("choice", ("-1", "+1", "07")),
 }
 
 
@@ -55,6 +57,26 @@ def value(text, this=None, today=date(2026, 11, 22), **values):
     ("${site} = 'north'", {"site": "south"}, False),
     ("string-length(${name})", {"name": "Zoë 😀 Łódź"}, 10), ("string-length(${name})", {}, 0),
     ("concat(${name}, '-', ${note})", {"name": "Ωmega"}, "Ωmega-"), ("concat(${name}, ${note})", {}, None),
+    # number(): text to an exact number; anything that is not plainly a number is empty.
+    ("number(${phq1}) + number(${phq2})", {"phq1": "2", "phq2": "3"}, 5),
+    ("number(${phq1}) + number(${phq2})", {"phq1": "2"}, None),
+    ("coalesce(number(${phq1}), 0) + coalesce(number(${phq2}), 0)", {"phq2": "3"}, 3),
+    ("number(${scale})", {"scale": "07"}, 7), ("number(${scale})", {"scale": "+1"}, 1),
+    ("number(${dose}) * 2", {"dose": "2.5"}, Decimal("5.0")),
+    ("number(${name})", {"name": "12.50"}, Decimal("12.50")),
+    ("number(${name})", {"name": "-0.0"}, Decimal("0.0")),
+    ("number(' 42 ')", {}, Decimal(42)), ("number('+3.25')", {}, Decimal("3.25")),
+    ("number(${name})", {"name": "1e3"}, None), ("number(${name})", {"name": "1,5"}, None),
+    ("number(${name})", {"name": ".5"}, None), ("number(${name})", {"name": "5."}, None),
+    ("number(${name})", {"name": "١٢"}, None),  # Arabic-Indic digits are not our digits
+    ("number(${name})", {"name": "12\t"}, None), ("number(${name})", {"name": "NaN"}, None),
+    ("number(${name})", {"name": "Infinity"}, None), ("number(${name})", {"name": "0x1F"}, None),
+    ("number(${name})", {"name": "9" * 40}, Decimal("9" * 40)),
+    ("number(${name})", {"name": "9" * 41}, None),  # longer than any typed number may be
+    ("number('')", {}, None), ("number(' ')", {}, None), ("number(${name})", {}, None),
+    ("number(concat(${name}, '5'))", {"name": "1"}, Decimal(15)),
+    ("number(${age})", {"age": 7}, 7), ("number(${weight})", {"weight": Decimal("1.5")}, Decimal("1.5")),
+    ("number(${name}) > 3", {"name": "10"}, True), ("number(${name}) > 3", {"name": "ten"}, None),
     # Dates, ages, today, date-times.
     ("${visit} - ${dob}", {"visit": date(2026, 3, 1), "dob": date(2026, 2, 1)}, 28),
     ("years-between(${dob}, ${visit})", {"dob": date(2000, 2, 29), "visit": date(2001, 2, 28)}, 0),
@@ -71,6 +93,24 @@ def test_reference_semantics(text, values, expected):
     result = value(text, **values)
     assert result == expected and type(result) in (type(expected), int if expected is None else type(expected)) \
         or (result is None and expected is None)
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("number(${phq1})", "integer"),       # every code a whole number: sums fit integer fields
+    ("number(${phq1}) + number(${phq2})", "integer"),
+    ("number(${scale})", "integer"),      # signs and leading zeros are still whole
+    ("number(${dose})", "decimal"),       # a code with a fraction
+    ("number(${site})", "decimal"),       # codes that are not numbers at all
+    ("number(${name})", "decimal"), ("number(${note})", "decimal"), ("number('3')", "decimal"),
+    ("number(if(true(), ${phq1}, ${phq2}))", "decimal"),  # only a choice field itself is known
+    ("number(${age})", "integer"), ("number(${weight})", "decimal"), ("number(2)", "integer"),
+])
+def test_number_gives_a_whole_number_only_for_choices_coded_in_whole_numbers(text, kind):
+    assert check(parse(text), FIELDS).type == kind
+
+
+def test_number_of_this_choice_in_a_constraint():
+    assert value("number(.) <= 2", this="phq1", phq1="3") is False
 
 
 def test_dot_is_the_field_the_constraint_belongs_to():
@@ -94,6 +134,11 @@ def test_dot_is_the_field_the_constraint_belongs_to():
     ("string-lenght(${name})", "did you mean string-length()?", 1),
     ("if(${age}, 1, 2)", "if() needs a yes/no condition first, not a whole number", 4),
     ("if(${smoker}, 1, 'x')", "if() needs its two results of one type", 1),
+    ("number(${dob})", "number() needs text or a number, not a date", 8),
+    ("number(${smoker})", "number() needs text or a number, not a yes/no value", 8),
+    ("number(${tags})", "${tags} is a multi_choice field", 8),
+    ("number(${name}, 2)", "number() takes 1 argument, not 2", 1),
+    ("number(${phq1}) = 'x'", "cannot compare a whole number with text", 17),
     ("round(${weight}, ${age})", "round() needs a whole number of places from 0 to 15", 1),
     ("concat(${age})", "concat() joins text only", 8),
     (". > 3", "'.' (this field) can be used only in a constraint", 1),
@@ -208,3 +253,27 @@ def test_a_chain_of_two_thousand_calculations_loads_in_dependency_order(tmp_path
                    for i in range(count)) + f'[[fields]]\nname = "f{count}"\ntype = "integer"\n'
     spec = load_form(write_form(tmp_path, body))
     assert spec.order[0] == f"f{count}" and spec.order[-1] == "f0"
+
+
+SCORE_FORM = """
+[[fields]]
+name = "{name}"
+type = "{type}"
+{choices}
+
+[[fields]]
+name = "total"
+type = "integer"
+calculation = "number(${{{name}}}) * 2"
+"""
+
+
+def test_an_integer_total_of_number_needs_a_choice_coded_in_whole_numbers(tmp_path):
+    codes = 'choices = [{ value = "0", label = "No" }, { value = "3", label = "Often" }]'
+    spec = load_form(write_form(tmp_path, SCORE_FORM.format(name="phq1", type="choice", choices=codes)))
+    assert spec.field("total").calculation.tree.type == "integer"
+    halves = codes.replace('"3"', '"1.5"')
+    with pytest.raises(SpecError, match=r"gives a number; it must give a whole number"):
+        load_form(write_form(tmp_path, SCORE_FORM.format(name="phq1", type="choice", choices=halves)))
+    with pytest.raises(SpecError, match=r"gives a number; it must give a whole number"):
+        load_form(write_form(tmp_path, SCORE_FORM.format(name="typed", type="text", choices="")))

@@ -51,7 +51,8 @@ TODAY = date(2026, 11, 22)
 # The row's submitted_at: what today() means inside PostgreSQL's CHECKs.
 SAVED_AT = datetime(2026, 11, 22, 12, 0, tzinfo=ZoneInfo("Europe/London"))
 
-TEXTS = ["", " ", "Zoë", "  padded  ", "痛風😀", "x" * 12, "Ωmega-ß", "a\u00a0b", "12345", "😀" * 12]
+TEXTS = ["", " ", "Zoë", "  padded  ", "痛風😀", "x" * 12, "Ωmega-ß", "a\u00a0b", "12345", "😀" * 12,
+         "-3.5", " 0.25 ", "+007", "-0", "1e3", "1,5", ".5", "4.125"]  # for number()
 LONG_TEXTS = ["", "ok", "line one\r\nline two", "😀😀😀😀😀😀", "Łódź, Zürich", " " * 3 + "trim me" + " " * 3,
               "x" * 40, "\u2003spaced\u2003", "done."]
 DATETIMES = ["2026-03-29T00:59", "2026-03-29T01:00", "2026-03-29T01:30", "2026-03-29T02:00",

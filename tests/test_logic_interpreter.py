@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from collector.forms import messages, values as parse
+from collector.forms.expressions.evaluate import evaluate
 from collector.forms.expressions.tree import Negate
 from collector.forms.validation import check_field
 from collector.web.logic_json import encode
@@ -257,6 +258,47 @@ def test_text_is_trimmed_exactly_as_the_server_trims_it(logic_page):
                 assert got == expected, (f.name, sample)
             else:
                 assert same_number(got, expected), (f.name, sample, got)
+
+
+NUMBER_SAMPLES = ["3", "-12.50", "+0.125", "007", "-0", "-0.00", "9" * 40, "9" * 41, "0." + "1" * 38,
+                  "1e3", "1E3", "1,5", ".5", "5.", "+", "-.5", "1 000", "NaN", "Infinity", "١٢", "１２",
+                  "0x10", "1_000", "--1", "12345678901234567890.123456789", "Zoë", "😀1", "1\n2"]
+
+
+def test_number_reads_text_exactly_as_python_does(logic_page):
+    text_number = call("number", "decimal", ref("s", "text"))
+    padded = call("number", "decimal", call("concat", "text", lit("  ", "text"), ref("s", "text"),
+                                            lit(" ", "text")))
+    tabbed = call("number", "decimal", call("concat", "text", ref("s", "text"), lit("\t", "text")))
+    program = build([(TXT, None, {})] + [(field(name, "decimal"), None, {"calculation": node})
+                                         for name, node in [("plain", text_number), ("padded", padded),
+                                                            ("tabbed", tabbed)]])
+    results = logic_page.evaluate(program, [{"s": sample} for sample in NUMBER_SAMPLES + [""]])
+    for sample, result in zip(NUMBER_SAMPLES + [""], results):
+        stored = check_field(TXT, sample, ZoneInfo("UTC"))
+        for name, node in (("plain", text_number), ("padded", padded), ("tabbed", tabbed)):
+            expected = evaluate(node, {"s": stored}, ZoneInfo("UTC"))
+            got = result["values"][name]
+            assert got == (None if expected is None else format(expected, "f")), (name, sample, got)
+    assert [r["values"]["padded"] for r in results[:3]] == ["3", "-12.50", "0.125"]
+    # A megabyte of spaces inside a long text is read in linear time (and is no number).
+    spaces = field("w", "long_text")
+    program = calc("decimal", call("number", "decimal", call("concat", "text", lit("1", "text"), ref("w", "text"),
+                                                                  lit("x", "text"))), [spaces])
+    assert logic_page.outs(program, [{"w": "a" + " " * 1_000_000 + "b"}]) == [None]
+
+
+def test_a_score_adds_choice_codes_as_whole_numbers(logic_page):
+    codes = ["0", "1", "2", "3", "-1", "+2", "010"]
+    first, second = field("c", "choice", choices=codes), field("d", "choice", choices=codes)
+    total = arith("+", call("number", "integer", ref("c", "text")), call("number", "integer", ref("d", "text")),
+                  "integer")
+    program = calc("integer", total, [first, second], max=10)
+    cases = [{"c": a, "d": b} for a in codes + [""] for b in codes]
+    for case, result in zip(cases, logic_page.evaluate(program, cases)):
+        expected = None if not case["c"] else int(case["c"]) + int(case["d"])
+        assert result["values"]["out"] == (None if expected is None else str(expected)), case
+        assert ("out" in result["errors"]) == (expected is not None and expected > 10), case
 
 
 def test_email_and_pattern_and_choices(logic_page):

@@ -25,7 +25,7 @@ from collector.forms.expressions.typecheck import FieldFacts, check as typecheck
 
 # The probe table's columns and the expression type of each.
 TYPES = {"n": "integer", "m": "integer", "x": "decimal", "y": "decimal", "t": "text",
-         "u": "text", "c": "text", "d": "date", "e": "date", "at": "datetime", "flag": "boolean",
+         "u": "text", "c": "text", "s": "text", "d": "date", "e": "date", "at": "datetime", "flag": "boolean",
          "other": "boolean", "picks": "multi"}
 LONDON = ZoneInfo("Europe/London")
 T, F, U = True, False, None
@@ -86,7 +86,7 @@ def probe(engine):
                   Column("id", BigInteger, Identity(), primary_key=True),
                   Column("n", Integer), Column("m", Integer), Column("x", Numeric),
                   Column("y", Numeric), Column("t", Text), Column("u", Text), Column("c", Text),
-                  Column("d", Date),
+                  Column("s", Text), Column("d", Date),
                   Column("e", Date), Column("at", DateTime(timezone=True)), Column("flag", Boolean),
                   Column("other", Boolean), Column("picks", ARRAY(Text)),
                   Column("submitted_at", DateTime(timezone=True)))
@@ -331,6 +331,39 @@ def test_coalesce_takes_the_first_non_empty_value(probe):
         ({"t": None, "u": "ß"}, "ß"), ({"t": None, "u": None}, None)])
 
 
+NUMBER_TEXTS = [
+    ("3", Decimal("3")), ("-12.50", Decimal("-12.50")), ("+0.125", Decimal("0.125")),
+    ("  42  ", Decimal("42")), ("007", Decimal("7")), ("-0", Decimal("0")), ("-0.00", Decimal("0.00")),
+    ("9" * 40, Decimal("9" * 40)), ("0." + "1" * 38, Decimal("0." + "1" * 38)),
+    ("9" * 41, None), ("1e3", None), ("1E3", None), ("1,5", None), (".5", None), ("5.", None),
+    ("", None), (" ", None), ("+", None), ("-.5", None), ("1 000", None), ("12\t", None),
+    ("\n12", None), ("12\n", None), ("NaN", None), ("Infinity", None), ("١٢", None),
+    ("１２", None), ("0x10", None), ("1_000", None), ("'; --", None), ("--1", None), (None, None),
+]
+
+
+def test_number_reads_plain_decimal_text_and_anything_else_is_empty_never_an_error(probe):
+    node = call("number", ref("t"), type="decimal")
+    got = run(probe, node, [{"t": text} for text, _ in NUMBER_TEXTS])
+    for (text, expected), value in zip(NUMBER_TEXTS, got):
+        assert value == expected and (value is None or str(value) == str(expected)), (text, value)
+        assert evaluate(node, {"t": text}, LONDON) == expected, text
+    # A constant that is not a number is folded away, not cast at planning time.
+    for text in ("abc", "1e3", "", " "):
+        check(probe, call("number", lit(text), type="decimal"), [({}, None)])
+    check(probe, call("number", lit(" 2.50 "), type="decimal"), [({}, Decimal("2.50"))])
+    # A number is returned as it is.
+    check(probe, call("number", ref("n"), type="integer"), [({"n": 5}, Decimal(5)), ({"n": None}, None)])
+
+
+def test_a_score_adds_choice_codes_and_compares_as_a_number(probe):
+    score = arith("+", call("number", ref("s"), type="integer"), call("number", ref("c"), type="decimal"))
+    check(probe, score, [({"s": "3", "c": "yes"}, None), ({"s": "3", "c": None}, None),
+                         ({"s": "2", "c": "1.5"}, Decimal("3.5")), ({"s": None, "c": "1"}, None)])
+    check(probe, compare(">=", call("number", ref("s"), type="integer"), num("2")), [
+        ({"s": "10"}, True), ({"s": "1"}, False), ({"s": None}, None)])
+
+
 # --- dates: ages and today ---------------------------------------------------------------------------
 
 def test_years_between_counts_whole_years_with_floor(probe):
@@ -388,7 +421,8 @@ def test_an_unknown_node_is_refused_not_guessed():
 
 FIELD_FACTS = {"n": FieldFacts("integer"), "m": FieldFacts("integer"), "x": FieldFacts("decimal"),
                "y": FieldFacts("decimal"), "t": FieldFacts("text"), "u": FieldFacts("long_text"),
-               "c": FieldFacts("choice", ("yes", "no", "maybe")), "d": FieldFacts("date"),
+               "c": FieldFacts("choice", ("yes", "no", "maybe")),
+               "s": FieldFacts("choice", ("0", "1", "2", "3", "-1", "+2", "010")), "d": FieldFacts("date"),
                "e": FieldFacts("date"), "at": FieldFacts("datetime"), "flag": FieldFacts("boolean"),
                "other": FieldFacts("boolean"),
                "picks": FieldFacts("multi_choice", ("a", "b", "c", "it's: 50%"))}
@@ -421,6 +455,11 @@ EXPRESSIONS = [
     # dates
     "years-between(${d}, ${e})", "years-between(${d}, today())", "today() - ${d}",
     "${d} <= today()", "years-between(${e}, ${d}) < 0",
+    # text to numbers
+    "number(${s})", "number(${s}) + number(${s}) * 3", "coalesce(number(${s}), 0) + ${n}",
+    "number(${s}) >= 2", "number(${t})", "number(${u}) + ${x}", "number(${c})",
+    "number(concat(${s}, ${t}))", "number(concat(${t}, '.', ${s}))", "number(${n}) + number(${x})",
+    "int(number(${t}) div 3)", "number(' -12.5 ')", "number('abc')", "number(${t}) = ''",
 ]
 
 INTEGERS = [None, 0, 1, -1, 2, 3, -7, 7, 52, 100, 2147483647, -2147483648]
@@ -429,8 +468,10 @@ DECIMALS = [None, Decimal("0"), Decimal("0.0"), Decimal("1.5"), Decimal("-2.5"),
             Decimal("0.35"), Decimal("-0.0000000001"), Decimal("99999999999.9999999999"),
             Decimal("123456789012345678901234567890"), Decimal("2.5"), Decimal("-1")]
 TEXTS = [None, "Zoë", "Zoe\u0308", "a", "A", "o'brien", "日本語", "😀👍🏽", " ", "x" * 300, "",
-         "'; DROP TABLE t; --", "%s %(x)s", ":name", "\\", "line\nbreak", "yes"]
+         "'; DROP TABLE t; --", "%s %(x)s", ":name", "\\", "line\nbreak", "yes",
+         "12", " -3.50 ", "0.1", "+7", "-0", "1e3", "1,5", ".5", "3", "9" * 40, "9" * 41, "١٢"]
 CODES = [None, "yes", "no", "maybe"]
+SCORES = [None, "0", "1", "2", "3", "-1", "+2", "010"]
 DATES = [None, date(2000, 2, 29), date(2001, 2, 28), date(2001, 3, 1), date(1, 1, 1),
          date(9999, 12, 31), date(2026, 3, 1), date(2026, 3, 2), date(1990, 5, 1), date(2026, 11, 22),
          date(1999, 12, 31)]
@@ -441,7 +482,7 @@ PICKS = [None, [], ["a"], ["a", "b"], ["b", "c"], ["a", "b", "c", "it's: 50%"], 
 SAVED = [datetime(2026, 3, 1, 23, 30, tzinfo=tz.utc), datetime(2026, 7, 1, 12, 0, tzinfo=tz.utc),
          datetime(2026, 11, 21, 11, 0, tzinfo=tz.utc), datetime(2000, 2, 28, 11, 30, tzinfo=tz.utc)]
 POOLS = {"n": INTEGERS, "m": INTEGERS, "x": DECIMALS, "y": DECIMALS, "t": TEXTS, "u": TEXTS,
-         "c": CODES, "d": DATES, "e": DATES, "at": MOMENTS, "flag": TRUTHS, "other": TRUTHS,
+         "c": CODES, "s": SCORES, "d": DATES, "e": DATES, "at": MOMENTS, "flag": TRUTHS, "other": TRUTHS,
          "picks": PICKS, "submitted_at": SAVED}
 
 
@@ -477,6 +518,8 @@ def test_sql_gives_what_the_python_reference_gives(probe, zone):
                 today = row["submitted_at"].astimezone(timezone).date()
                 expected = evaluate(tree, row, timezone, today=today)
                 assert same(tree.type, expected, found[row_id]), (source, row, expected, found[row_id])
+                if "number(" in source and isinstance(expected, Decimal):  # the same scale too
+                    assert str(expected) == str(found[row_id]), (source, row, expected, found[row_id])
                 checked += 1
         assert checked == len(EXPRESSIONS) * len(rows)
     finally:

@@ -15,7 +15,7 @@ from collector.interchange.run import export_form, import_file
 
 DATA = Path(__file__).parent / "data" / "redcap"
 FORMS = Path(__file__).parent.parent / "forms"
-DICTIONARIES = ["cohort_study.csv", "docs_demographics.csv", "unsupported.csv"]
+DICTIONARIES = ["cohort_study.csv", "docs_demographics.csv", "unsupported.csv", "phq9_screen.csv"]
 
 
 def form_lines(text):

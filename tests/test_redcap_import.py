@@ -407,3 +407,30 @@ def test_import_file_writes_every_form_or_none(tmp_path):
         import_file(DATA / "cohort_study.csv", forms)
     import_file(DATA / "cohort_study.csv", forms, force=True)
     assert load_form(forms / "follow_up_visit.toml").fields[0].name == "record_id"
+
+
+def test_a_score_adding_radio_codes_becomes_a_whole_number_calculation(tmp_path):
+    from werkzeug.datastructures import MultiDict
+
+    from collector.forms.validation import validate_submission
+    fields, drafts, report, texts = imported(DATA / "phq9_screen.csv")
+    screen = fields["mood_screen"]
+    assert screen["phq9_total"]["type"] == "integer"
+    assert screen["phq9_total"]["calculation"] == " + ".join(f"number(${{phq9_{i}}})" for i in range(1, 10))
+    assert screen["gad2_total"]["calculation"] == "number(${gad_1}) + number(${gad_2})"
+    assert screen["weight_lb"]["calculation"] == "round(number(${weight_ticket}) * 2.20462, 1)"
+    assert not [line for line in report.lines() if "not translated" in line or "left out" in line]
+    path = tmp_path / "mood_screen.toml"
+    path.write_text(texts[0], encoding="utf-8")
+    spec = load_form(path)
+    answers = {"participant_id": "P-001", "screen_date": "2026-03-02", "gad_1": "2", "gad_2": "1",
+               "weight_ticket": "72.5", **{f"phq9_{i}": str(i % 4) for i in range(1, 10)}}
+    values, errors = validate_submission(spec, MultiDict(answers), today=date(2026, 3, 2))
+    assert list(errors) == ["safety_plan"]  # item 9 is 1: the safety plan is shown and required
+    assert values["phq9_total"] == 1 + 2 + 3 + 0 + 1 + 2 + 3 + 0 + 1
+    assert values["phq9_severity"] == 2 and values["phq9_mean"] == Decimal("1.44")
+    assert values["gad2_total"] == 3 and values["gad2_positive"] == 1
+    assert values["weight_lb"] == Decimal("159.8")
+    values, _errors = validate_submission(spec, MultiDict({**answers, "weight_ticket": "72,5 kg"}),
+                                          today=date(2026, 3, 2))
+    assert values["weight_lb"] is None  # text that is not a number gives no weight, not an error

@@ -108,6 +108,12 @@ def test_branching_logic(source, expected):
     ("if([age] > 5, 1, 0)", "if(${age} > 5, 1, 0)"),
     ("[meds(1)] + [meds(2)]", "if(selected(${meds}, '1'), 1, 0) + if(selected(${meds}, '2'), 1, 0)"),
     ("[smoker] * 2", "if(${smoker} = true(), 1, 0) * 2"),
+    # Radio codes and text used as numbers: number(), whole when every code is.
+    ("[pain] + [sex]", "number(${pain}) + number(${sex})"),
+    ("sum([pain], [sex])", "coalesce(number(${pain}), 0) + coalesce(number(${sex}), 0)"),
+    ("[initials] * 2", "number(${initials}) * 2"),
+    ("-[pain]", "-number(${pain})"),
+    ("round([pain] / 2, 1)", "round(number(${pain}) div 2, 1)"),
     # datediff: every unit, signed or not, with 'today' and a date, the old dateformat argument.
     ("datediff([dob], [visit_date], 'd')",
      "if(${visit_date} - ${dob} < 0, -(${visit_date} - ${dob}), ${visit_date} - ${dob})"),
@@ -156,7 +162,7 @@ def test_calculations(source, expected):
     ("[age] > (3", "ends too early", 11),
     ("[age] >> 3", "unexpected", 8),
     ("[age] = 3 # comment", "not understood at '#'", 11),
-    ("[sex] + 1 > 2", "radio/dropdown", 1),
+    ("[site] + 1 > 2", "codes are not numbers (north, south)", 1),
     ("datediff([seen_at], 'now', 'h')", "date-time", 10),
     ("datediff([dob], 'now', 'd')", "'now' is a date-time", 17),
     ("datediff([dob], [visit_date], 'w')", "unit", 31),
@@ -175,6 +181,13 @@ def test_untranslatable_says_why_and_where(source, problem, at):
         ours(source, condition)
     assert problem in raised.value.problem
     assert raised.value.at == at
+
+
+def test_a_score_of_radio_codes_is_a_whole_number():
+    score = ours("[pain] + [sex] * 2", condition=False)
+    assert check(parse(score), _facts()).type == "integer"
+    assert ours("[sex] + 1 > 2") == "number(${sex}) + 1 > 2"
+    assert check(parse(ours("[initials] + 1", condition=False)), _facts()).type == "decimal"
 
 
 def test_approximations_are_noted():
@@ -235,6 +248,9 @@ def redcap(text):
     ("${visit_date} - ${dob} > 30", "datediff([dob], [visit_date], 'd', 'ymd', true) > 30"),
     ("int(${weight})", "if([weight] < 0, roundup([weight], 0), rounddown([weight], 0))"),
     ("if(${smoker}, 1, 0)", "if([smoker] = '1', 1, 0)"),
+    ("number(${pain}) + number(${sex}) * 2", "[pain] + [sex] * 2"),
+    ("number(${initials}) > 3", "[initials] > 3"),
+    ("number(${age}) + 1", "[age] + 1"),
 ])
 def test_export(text, expected):
     assert redcap(text) == expected
@@ -261,6 +277,7 @@ def test_export_refuses_what_redcap_cannot_say(text, problem):
     "datediff([dob], [visit_date], 'M', true) < 6",
     "[pain] > 3",
     "[smoker] <> '1' and [initials] <> ''",
+    "[pain] + [sex] >= 4",
 ])
 def test_branching_round_trip(source):
     first = ours(source)
@@ -281,6 +298,9 @@ def test_branching_round_trip(source):
     "datediff([dob], '2026-01-31', 's', true)",
     "[meds(1)] + [meds(2)] * 2",
     "if([smoker] = '1', [age] - 1, -[weight])",
+    "[pain] + [sex] + [pain] * 2",
+    "sum([pain], [sex]) / 2",
+    "round([initials] * 2.5, 1)",
 ])
 def test_calculation_round_trip(source):
     first = ours(source, condition=False)

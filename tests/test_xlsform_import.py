@@ -326,7 +326,8 @@ def test_expressions_we_share_are_kept(tmp_path):
                                          "and string-length(concat('a', 'b')) = 2 and "
                                          "${d} >= date('2026-01-01') and ${n} mod 2 = 0 and "
                                          "int(${n} div 3) = 1 and round(${n}, 1) > 0 and "
-                                         "coalesce(${n}, 0) = if(true(), 1, 0) and ${d} <= today()"),
+                                         "coalesce(${n}, 0) = if(true(), 1, 0) and ${d} <= today() and "
+                                         "number(concat('1', '2')) = 12"),
             q("integer", "multi", "Multi-line", relevant="${n} > 1\nand ${n} < 9")]
     draft, report, _text = survey_import(tmp_path, rows)
     assert draft.field("t")["relevant"].startswith("not(selected(${m}, 'yes'))")

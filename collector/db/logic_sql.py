@@ -9,6 +9,8 @@ agrees with Python exactly:
 - `div` keeps DIV_PLACES places cut toward zero, by an exact integer division;
 - functions of an empty answer that are never empty (string-length,
   count-selected, selected, `x = ''`) are coalesced;
+- `number()` casts text to numeric only after a regex guard (a bad cast would raise,
+  failing the INSERT, where the language says empty);
 - `today()` is the day the row was saved, in the form's time zone, so a
   CHECK gives the same answer whenever it is re-checked.
 Every node is parenthesised, so no precedence of SQL's can regroup it.
@@ -19,7 +21,8 @@ from decimal import Decimal
 
 from collector.db.sqltext import sql_literal
 from collector.forms.expressions.tree import (
-    DIV_PLACES, Arith, Call, Compare, IsEmpty, Literal, Logic, Negate, Ref)
+    DIV_PLACES, NUMBER_TEXT, NUMBER_TEXT_MAX, NUMBER_TEXT_TRIM, Arith, Call, Compare, IsEmpty,
+    Literal, Logic, Negate, Ref)
 
 _SCALE_UP = "1" + "0" * DIV_PLACES
 _SCALE_DOWN = "0." + "0" * (DIV_PLACES - 1) + "1"
@@ -129,6 +132,15 @@ class _Compiler:
         # concat() skips NULLs; joining nothing but empties is empty, not ''.
         return f"NULLIF(concat({', '.join(args)}), '')"
 
+    def _number(self, node, args):
+        if node.args[0].type != "text":  # a number is returned as it is
+            return args[0]
+        # CASE evaluates THEN only when WHEN holds, and a constant WHEN that fails drops its
+        # THEN before the planner folds it, so a bad cast is never attempted.
+        trimmed = f"btrim({args[0]}, {sql_literal(NUMBER_TEXT_TRIM)})"
+        return (f"(CASE WHEN char_length({trimmed}) <= {NUMBER_TEXT_MAX} AND "
+                f"{trimmed} ~ {sql_literal('^' + NUMBER_TEXT + '$')} THEN ({trimmed})::numeric END)")
+
     def _int(self, node, args):
         return f"trunc({args[0]})"
 
@@ -154,6 +166,6 @@ _FUNCTIONS = {
     "not": _Compiler._not, "selected": _Compiler._selected,
     "count-selected": _Compiler._count_selected, "if": _Compiler._if,
     "coalesce": _Compiler._coalesce, "string-length": _Compiler._string_length,
-    "concat": _Compiler._concat, "int": _Compiler._int, "round": _Compiler._round,
-    "years-between": _Compiler._years_between, "today": _Compiler._today,
+    "concat": _Compiler._concat, "number": _Compiler._number, "int": _Compiler._int,
+    "round": _Compiler._round, "years-between": _Compiler._years_between, "today": _Compiler._today,
 }

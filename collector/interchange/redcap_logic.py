@@ -4,11 +4,13 @@ REDCap's syntax (`[age] >= 18 and [meds(2)] = '1'`, `datediff([dob], 'today', 'y
 is parsed with lark, then each node is written as our expression text using
 what the dictionary says about each field: a radio compared with a bare
 number compares codes, a yes/no field compared with '1' is `= true()`, a date
-compared with '2026-01-31' is `date('2026-01-31')`. Anything our language
+compared with '2026-01-31' is `date('2026-01-31')`, a radio or text field added
+or multiplied is `number(${q})` (a score adding codes 0-3). Anything our language
 cannot say raises Untranslatable with the character it starts at, and the
 whole rule is left out (half a rule would change who sees a field).
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -17,6 +19,7 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from collector.forms.expressions.grammar import ExpressionError, parse
+from collector.forms.expressions.tree import NUMBER_TEXT, WHOLE_NUMBER_TEXT
 from collector.interchange import redcap_patterns as patterns
 
 GRAMMAR = r"""
@@ -545,15 +548,25 @@ class _Translator:
         out = self.value(out)
         if out.kind in ("integer", "decimal"):
             return out
-        if out.field is not None and out.field.type == "choice":
-            raise Untranslatable(f"{out.text} is a radio/dropdown field: its answers are codes "
-                                 f"(text) here, so {where} cannot use it as a number", out.at)
+        if out.field is not None and out.field.type in ("choice", "text"):
+            return _as_number_field(out, where)
         if isinstance(out.literal, str):
             number = _as_number(out.literal)
             if number is not None:
                 return Out(number_text(number), "integer" if isinstance(number, int) else "decimal",
                            ATOM if number >= 0 else UNARY, literal=number, at=out.at)
         raise Untranslatable(f"{where} needs numbers; {out.text} is not one", out.at)
+
+
+def _as_number_field(out, where):
+    """A radio/dropdown (its code) or a text field used as a number: number(${q}), as REDCap
+    reads it (a score adding codes 0-3); whole when every code is a whole number."""
+    codes = out.field.choices
+    if out.field.type == "choice" and not any(re.fullmatch(NUMBER_TEXT, code) for code in codes):
+        raise Untranslatable(f"{out.text} is a radio/dropdown field whose codes are not numbers "
+                             f"({', '.join(codes)}), so {where} cannot use it as a number", out.at)
+    whole = out.field.type == "choice" and all(re.fullmatch(WHOLE_NUMBER_TEXT, code) for code in codes)
+    return Out(f"number({out.text})", "integer" if whole else "decimal", ATOM, at=out.at)
 
 
 def _split_reference(inside):

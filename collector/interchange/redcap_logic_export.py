@@ -152,6 +152,10 @@ class _Writer:
         return (f"if({self.visit(condition)[0]}, {self._value(then)[0]}, "
                 f"{self._value(otherwise)[0]})", ATOM)
 
+    def _fn_number(self, node):
+        # REDCap reads a radio's code or a text field as a number wherever it needs one.
+        return self._value(node.args[0])
+
     def _fn_round(self, node):
         return f"round({self.visit(node.args[0])[0]}, {node.args[1].value})", ATOM
 

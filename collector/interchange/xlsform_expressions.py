@@ -19,7 +19,7 @@ from collector.forms.expressions.tree import Call, Compare, Literal, Ref
 
 # Functions XLSForm shares with our language (date, true and false are literals here).
 OUR_FUNCTIONS = {"not", "selected", "count-selected", "if", "coalesce", "string-length",
-                 "concat", "int", "round", "today", "date", "true", "false"}
+                 "concat", "number", "int", "round", "today", "date", "true", "false"}
 
 # Words that can stand before a bracket without being a function: `a div (b + c)`.
 OPERATOR_WORDS = {"div", "mod", "and", "or"}

@@ -7,15 +7,19 @@ PostgreSQL's numeric would keep. Logic is three-valued (None = unknown).
 """
 
 import decimal
+import re
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from collector.forms.expressions.tree import DIV_PLACES, Arith, Call, Compare, IsEmpty, Literal, Logic, Negate, Ref
+from collector.forms.expressions.tree import (DIV_PLACES, NUMBER_TEXT, NUMBER_TEXT_MAX,
+                                              NUMBER_TEXT_TRIM, Arith, Call, Compare, IsEmpty,
+                                              Literal, Logic, Negate, Ref)
 
 # No rounding and no exponent traps for anything a form can compute.
 EXACT = decimal.Context(prec=100_000, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN,
                         rounding=decimal.ROUND_DOWN, traps=[decimal.InvalidOperation])
 DIV_SCALE = 10 ** DIV_PLACES
+_NUMBER_TEXT = re.compile(NUMBER_TEXT)
 
 
 def evaluate(node, values, timezone, today=None):
@@ -108,6 +112,20 @@ def remainder(left, right):
     return Decimal(left) % Decimal(right)  # Decimal's % keeps the dividend's sign
 
 
+def number_from_text(text, whole=False):
+    """Return the exact number `text` writes (see tree.NUMBER_TEXT), or None if it is not one.
+
+    `whole`: the type checker promised a whole number, so return an int.
+    """
+    text = text.strip(NUMBER_TEXT_TRIM)
+    if len(text) > NUMBER_TEXT_MAX or not _NUMBER_TEXT.fullmatch(text):
+        return None
+    if whole and "." not in text:
+        return int(text)
+    value = Decimal(text)
+    return value.copy_abs() if value.is_zero() else value  # '-0.0' is 0.0, as in SQL and JS
+
+
 def round_half_away(value, places):
     """Round a number half away from zero, like PostgreSQL's round(numeric, places)."""
     return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=decimal.ROUND_HALF_UP)
@@ -153,6 +171,13 @@ def _int(evaluator, node):
     return None if value is None else int(value)  # int() cuts toward zero, as trunc() does
 
 
+def _number(evaluator, node):
+    value = evaluator.visit(node.args[0])
+    if not isinstance(value, str):
+        return value  # a number stays as it is; empty stays empty
+    return number_from_text(value, whole=node.type == "integer")
+
+
 def _round(evaluator, node):
     value = evaluator.visit(node.args[0])
     return None if value is None else round_half_away(value, node.args[1].value)
@@ -167,7 +192,7 @@ _FUNCTIONS = {
     "not": _not, "selected": _selected, "if": _if, "coalesce": _coalesce, "concat": _concat,
     "count-selected": lambda e, n: len(e.visit(n.args[0]) or ()),
     "string-length": lambda e, n: len(e.visit(n.args[0]) or ""),
-    "int": _int, "round": _round, "years-between": _years_between,
+    "number": _number, "int": _int, "round": _round, "years-between": _years_between,
     "today": lambda e, n: e.today(),
 }
 _COMPARE = {"=": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,

@@ -8,6 +8,8 @@ each node's meaning, and evaluate.py is the reference implementation.
 
 from dataclasses import dataclass, field
 
+from collector.forms.values import MAX_NUMBER_CHARS
+
 # 'multi' is a multi_choice answer: usable only inside selected() and count-selected().
 TYPES = ("integer", "decimal", "text", "date", "datetime", "boolean", "multi")
 NUMBER_TYPES = ("integer", "decimal")
@@ -16,6 +18,14 @@ COMPARISONS = ("=", "!=", "<", "<=", ">", ">=")
 LOGIC = ("and", "or")
 # div keeps this many decimal places, truncated toward zero, in all three compilers.
 DIV_PLACES = 10
+# number(text) reads text that, once leading and trailing spaces are trimmed, is at most
+# MAX_NUMBER_CHARS long (as a typed number may be) and matches this; anything else is empty.
+# All three compilers use these patterns (form_logic.js spells them out).
+NUMBER_TEXT = r"[+-]?[0-9]+(\.[0-9]+)?"
+NUMBER_TEXT_TRIM = " "
+NUMBER_TEXT_MAX = MAX_NUMBER_CHARS
+# A choice field whose every code matches this gives number() a whole number.
+WHOLE_NUMBER_TEXT = r"[+-]?[0-9]+"
 
 
 @dataclass(frozen=True)
@@ -76,7 +86,7 @@ class Logic(Node):
 @dataclass(frozen=True)
 class Call(Node):
     """A function: not, selected, count-selected, if, coalesce, string-length,
-    concat, int, round, years-between, today."""
+    concat, number, int, round, years-between, today."""
     name: str
     args: tuple
 

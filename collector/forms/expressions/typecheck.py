@@ -7,12 +7,13 @@ a code that is not one of the field's choices, a multi_choice used as a value.
 """
 
 import difflib
+import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from collector.forms.expressions.grammar import ExpressionError
-from collector.forms.expressions.tree import (NUMBER_TYPES, Arith, Call, Compare,
-                                               IsEmpty, Literal, Logic, Negate, Ref)
+from collector.forms.expressions.tree import (NUMBER_TYPES, WHOLE_NUMBER_TEXT, Arith, Call,
+                                               Compare, IsEmpty, Literal, Logic, Negate, Ref)
 
 # How each field type reads inside an expression.
 REF_TYPES = {"integer": "integer", "decimal": "decimal", "date": "date", "datetime": "datetime",
@@ -221,6 +222,25 @@ def _concat(checker, node):
     return replace(node, args=args, type="text")
 
 
+def _number(checker, node):
+    checker._arity(node, 1)
+    operand = checker._value(node.args[0])
+    checker._expect(operand, ("text",) + NUMBER_TYPES, "number() needs text or a number")
+    return replace(node, args=(operand,), type=_number_type(checker, operand))
+
+
+def _number_type(checker, operand):
+    """A number stays what it is; a choice field whose codes are all whole numbers (a score
+    coded 0-3) gives a whole number, so sums of them fit integer fields; other text a number."""
+    if operand.type in NUMBER_TYPES:
+        return operand.type
+    facts = checker.fields[operand.name] if isinstance(operand, Ref) else None
+    if facts is not None and facts.type == "choice" and facts.choices \
+            and all(re.fullmatch(WHOLE_NUMBER_TEXT, str(code)) for code in facts.choices):
+        return "integer"
+    return "decimal"
+
+
 def _round(checker, node):
     checker._arity(node, 2)
     operand, places = checker._value(node.args[0]), checker.visit(node.args[1])
@@ -247,4 +267,4 @@ def _today(checker, node):
 
 _CALLS = {"not": _not, "selected": _selected, "count-selected": _count_selected, "if": _if,
           "coalesce": _coalesce, "string-length": _string_length, "concat": _concat,
-          "int": _int, "round": _round, "years-between": _years_between, "today": _today}
+          "number": _number, "int": _int, "round": _round, "years-between": _years_between, "today": _today}

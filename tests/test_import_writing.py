@@ -178,3 +178,20 @@ def test_a_redcap_export_needs_no_tools_at_all(tmp_path):
                             env=process_environment(FORMS_DIR=str(PROJECT_ROOT / "forms")))
     assert result.returncode == 0, result.stderr
     assert target.read_bytes().startswith(b"\xef\xbb\xbfVariable / Field Name,Form Name,")
+
+
+@pytest.mark.parametrize("content, says", [
+    # Office keeps an encrypted .xlsx in an OLE file's EncryptedPackage stream.
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600) + "EncryptedPackage".encode("utf-16-le"),
+     "a password-protected workbook"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "an old-style .xls workbook"),
+    (b"PK\x03\x04 not really a zip", "not a readable .xlsx"),
+    (b"", "empty"),
+])
+def test_a_file_that_is_no_instrument_is_one_line_and_nothing_written(tmp_path, content, says):
+    source = tmp_path / "instrument.xlsx"
+    source.write_bytes(content)
+    with pytest.raises(InterchangeError) as refused:
+        import_file(source, tmp_path / "forms")
+    assert str(source) in str(refused.value) and says in str(refused.value)
+    assert not (tmp_path / "forms").exists()

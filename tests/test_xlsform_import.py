@@ -523,7 +523,7 @@ def _refused(tmp_path, path, *words):
 def test_an_empty_file_is_refused(tmp_path):
     path = tmp_path / "empty.xlsx"
     path.write_bytes(b"")
-    _refused(tmp_path, path, "not a readable .xlsx workbook")
+    _refused(tmp_path, path, "the file is empty")
 
 
 def test_a_text_file_called_xlsx_is_refused(tmp_path):

@@ -10,6 +10,9 @@ from pathlib import Path
 
 from collector.interchange.draft import InterchangeError
 
+# Both an old .xls and a password-protected .xlsx are OLE compound files.
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+MAX_SNIFF_BYTES = 64 * 1024 * 1024
 # The packages of requirements-tools.txt (and theirs): a missing one is a missing install.
 TOOL_MODULES = ("tomli_w", "pyxform", "openpyxl", "xlrd", "defusedxml", "et_xmlfile")
 TOOLS_MISSING = ("this command needs the command-line tools: pip install -r requirements-tools.txt "
@@ -83,11 +86,18 @@ def _reader(source):
             start = handle.read(8)
     except OSError as error:
         raise InterchangeError(f"{source}: cannot be read: {error.strerror or error}") from None
+    if not start:
+        raise InterchangeError(f"{source}: the file is empty, not an XLSForm workbook or a REDCap "
+                               "data dictionary")
     suffix = source.suffix.lower()
     is_workbook = suffix in (".xlsx", ".xlsm") or (suffix not in (".csv", ".txt") and start.startswith(b"PK"))
-    if suffix == ".xls" or start.startswith(b"\xd0\xcf\x11\xe0"):
-        raise InterchangeError(f"{source}: an old-style .xls workbook; open it in a spreadsheet "
-                               "program and save it as .xlsx, then import that")
+    if start.startswith(OLE_MAGIC) and _is_encrypted_workbook(source):
+        raise InterchangeError(f"{source}: a password-protected workbook; open it, remove the "
+                               "password (File > Info > Protect Workbook), save it, then import that")
+    if suffix == ".xls" or start.startswith(OLE_MAGIC):
+        raise InterchangeError(f"{source}: an old-style .xls workbook (or a password-protected one); "
+                               "open it in a spreadsheet program, save it as .xlsx without a "
+                               "password, then import that")
     if not is_workbook and suffix not in (".csv", ".txt"):
         raise InterchangeError(f"{source}: not an XLSForm workbook (.xlsx) or a REDCap data "
                                "dictionary (.csv)")
@@ -100,6 +110,12 @@ def _reader(source):
     except ImportError as error:
         raise _tools_missing(error) from None
     return read
+
+
+def _is_encrypted_workbook(source):
+    """Whether an OLE file is an encrypted .xlsx (Office keeps it in an `EncryptedPackage` stream)."""
+    with open(source, "rb") as handle:
+        return "EncryptedPackage".encode("utf-16-le") in handle.read(MAX_SNIFF_BYTES)
 
 
 def _tools_missing(error):

@@ -232,6 +232,29 @@ def test_notes_become_description_intro_and_hint(tmp_path):
     assert "no question to go with" in problem_at(report, "survey row 10", "type")[0]
 
 
+def test_piping_in_labels_hints_notes_and_messages_is_reported_and_kept_as_written(tmp_path):
+    draft, report, _text = survey_import(tmp_path, [
+        q("text", "child", "Child name"),
+        q("integer", "Q1.Age", "How old is ${child}?", hint="Age of ${child} in years",
+          constraint=". < 18", message="${child} is a child: under 18"),
+        q("note", "n", "Thanks, ${child} (${Q1.Age}) is recorded"),
+        q("text", "x", "X")],
+        choices=[["list_name", "name", "label"], ["yn", "yes", "Yes, ${child}"], ["yn", "no", "No"]])
+    piped = "piping is not supported: '${child}' is shown as written"
+    assert problem_at(report, "survey row 3", "label") == [piped]
+    assert problem_at(report, "survey row 3", "hint") == [piped]
+    assert problem_at(report, "survey row 3", "constraint_message") == [piped]
+    # A renamed question is still reported by the name the workbook gives it, never rewritten.
+    assert problem_at(report, "survey row 4", "label") == [
+        "piping is not supported: '${child}', '${Q1.Age}' are shown as written"]
+    assert problem_at(report, "choices row 2", "label") == [
+        "piping is not supported: '${child}' is shown as written"]
+    assert draft.field("q1_age")["label"] == "How old is ${child}?"
+    assert draft.field("x")["hint"] == "Thanks, ${child} (${Q1.Age}) is recorded"
+    assert draft.field("q1_age")["constraint_message"] == "${child} is a child: under 18"
+    assert not problem_at(report, "survey row 2", "label")
+
+
 # --- groups -------------------------------------------------------------------------------
 
 def test_nested_groups_are_flattened_and_their_relevant_combined(tmp_path):

@@ -60,6 +60,11 @@ def translate(text, renames, key):
     return translated
 
 
+def piped_references(text):
+    """Return each distinct `${name}` in a label, hint or message, as written, in order."""
+    return list(dict.fromkeys(match.group(0) for match in _REFERENCE.finditer(text)))
+
+
 def one_line(text):
     """Return `text` with line breaks outside strings made spaces (XPath reads them as spacing)."""
     blanked = _blank_strings(text)

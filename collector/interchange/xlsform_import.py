@@ -20,8 +20,8 @@ from collector.interchange.report import Report
 from collector.interchange.xlsform_columns import (CHOICE_ROLES, SURVEY_ROLES, ColumnMap,
                                                    choose_language, reason_for)
 from collector.interchange.xlsform_expressions import (TIME_PATTERN, Untranslatable,
-                                                       has_top_level_or, split_constraint,
-                                                       translate, unwrap)
+                                                       has_top_level_or, piped_references,
+                                                       split_constraint, translate, unwrap)
 from collector.interchange.xlsform_sheets import read_workbook
 from collector.interchange.xlsform_types import read_type
 
@@ -543,6 +543,13 @@ class _SurveyImport:
         if "\x00" in value:
             entry.problem(column, "a NUL character (which PostgreSQL cannot store) was removed")
             value = value.replace("\x00", "")
+        piped = piped_references(value)
+        if piped:
+            # ODK shows the answer there; the collector has no piping, so the text stays as
+            # written (a renamed question keeps its old name: rewriting it would mean nothing).
+            shown = ", ".join(f"'{reference}'" for reference in piped)
+            verb = "is" if len(piped) == 1 else "are"
+            entry.problem(column, f"piping is not supported: {shown} {verb} shown as written")
         return _clean(value)
 
     # --- sections --------------------------------------------------------------------

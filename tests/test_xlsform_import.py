@@ -299,6 +299,25 @@ def test_group_without_imported_questions_and_unbalanced_groups(tmp_path):
     assert "never closed" in problem_at(report, "survey row 6", "type")[0]
 
 
+def test_cells_on_end_group_and_end_repeat_rows_are_reported_not_lost(tmp_path):
+    header = SURVEY_HEADER + ["label::Français (fr)"]
+    _draft, report, _text = survey_import(tmp_path, [
+        q("begin group", "g1", "Group one"), q("integer", "a", "A"),
+        q("end group", "g1", "End label lost", hint="End hint lost", relevant="${a} > 3",
+          constraint=". > 1") + ["Fin"],
+        q("begin repeat", "r", "R"), q("text", "b", "B"),
+        q("end repeat", "", "Repeat end label", relevant="${a} > 1"),
+        q("begin group", "g2", "Two"), q("text", "c", "C"), q("end group")], header=header)
+    lost = "not used on an end group row; left out"
+    assert {c: m for w, c, m in problems(report) if w == "survey row 4"} == {
+        "name": lost, "label": lost, "hint": lost, "relevant": lost, "constraint": lost,
+        "label::Français (fr)": lost}
+    assert {c: m for w, c, m in problems(report) if w == "survey row 7"} == {
+        "label": "not used on an end repeat row; left out",
+        "relevant": "not used on an end repeat row; left out"}
+    assert not [c for w, c, _m in problems(report) if w == "survey row 10"]
+
+
 # --- names and references -----------------------------------------------------------------
 
 def test_names_are_renamed_and_references_rewritten(tmp_path):

@@ -276,6 +276,7 @@ class _SurveyImport:
         self.repeats.append(row)
 
     def _on_end_repeat(self, row, kind, entry, questions):
+        self._report_end_row_cells(row, entry, "end repeat")
         if not self.repeats:
             entry.problem("type", "end repeat without a begin repeat; ignored")
             return
@@ -313,11 +314,19 @@ class _SurveyImport:
         self.loose_section = None
 
     def _on_end_group(self, row, kind, entry, questions):
+        self._report_end_row_cells(row, entry, "end group")
         if not self.groups:
             entry.problem("type", "end group without a begin group; ignored")
             return
         group = self.groups.pop()
         entry.became = f"end of group {group.name}"
+
+    def _report_end_row_cells(self, row, entry, what):
+        """Report every filled cell of an end row but its type: ODK reads nothing else there."""
+        type_header = self.survey.header_of.get("type")
+        for header, value in row.cells.items():
+            if header != type_header and value.strip():
+                entry.problem(header, f"not used on an {what} row; left out")
 
     def _on_note(self, row, kind, entry, questions):
         text = self._label(row, entry)

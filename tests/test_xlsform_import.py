@@ -669,6 +669,40 @@ def test_numbers_typed_as_numbers_read_like_excel_shows_them(tmp_path):
     assert drafts[0].field("n")["max"] == 10 and "required" not in drafts[0].field("n")
 
 
+def test_merged_cells_are_reported_with_their_row_and_range(tmp_path):
+    path = tmp_path / "merged.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "survey"
+    sheet.append(["type", "name", "label", "hint"])
+    sheet.append(["integer", "a", "Age of the person", None])
+    sheet.append(["integer", "b", None, None])
+    sheet.append(["select_one yn", "c", "Agrees?", "Wide hint"])
+    sheet.merge_cells("C2:C3")
+    sheet.merge_cells("D4:E4")
+    choices = book.create_sheet("choices")
+    choices.append(["list_name", "name", "label"])
+    choices.append(["yn", "yes", "Yes"])
+    choices.append(["yn", "no", "No"])
+    choices.merge_cells("A2:A3")
+    book.save(path)
+    drafts, report = read_xlsform(path)
+    assert problem_at(report, "survey row 2", "label") == [
+        "merged cells C2:C3: only the first row keeps the text"]
+    assert problem_at(report, "survey row 4", "hint") == [
+        "merged cells D4:E4: only the first column keeps the text"]
+    assert problem_at(report, "choices row 2", "list_name") == [
+        "merged cells A2:A3: only the first row keeps the text"]
+    assert drafts[0].field("a")["label"] == "Age of the person"
+    assert drafts[0].field("b")["label"] == "B"
+
+
+def test_a_workbook_without_merged_cells_reports_none(tmp_path):
+    path = workbook_from_rows(tmp_path / "plain.xlsx", survey=[SURVEY_HEADER, q("text", "a", "A")])
+    _drafts, report = read_xlsform(path)
+    assert not any("merged" in m for _w, _c, m in problems(report))
+
+
 def test_an_existing_form_file_is_not_overwritten(tmp_path):
     path = build_workbook(DATA / "docs_basic", tmp_path / "basic.xlsx")
     forms = tmp_path / "forms"

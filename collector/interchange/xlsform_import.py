@@ -114,6 +114,7 @@ class _SurveyImport:
                                           for key in ("relevant", "constraint", "calculation")})
         self._report_unused_lists()
         self._report_rows_never_read()
+        self._report_merged_cells()
         for sheet in self.book.other_sheets:
             self.report.note(f"sheet {sheet}", "not an XLSForm sheet the collector reads; left out")
         return self.draft
@@ -641,6 +642,18 @@ class _SurveyImport:
             if last > read:
                 self.report.note(f"{sheet} sheet", f"rows after row {read} up to row {last} were "
                                                    "not read: ODK stops at 60 blank rows in a row")
+
+    def _report_merged_cells(self):
+        """Name each merged range on its first row: the rows below it read as empty there."""
+        for cells in self.book.merged:
+            lost = "row" if cells.rows > 1 else "column"
+            message = f"merged cells {cells.cells}: only the first {lost} keeps the text"
+            where = f"{cells.sheet} row {cells.row}"
+            entry = next((e for e in self.report.entries if e.where == where), None)
+            if entry is None:    # the header row, or a blank row
+                self.report.note(f"{where}, {cells.column}", message)
+            else:
+                entry.problem(cells.column, message)
 
     def _report_unused_lists(self):
         for name in self.lists:

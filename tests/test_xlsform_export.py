@@ -271,3 +271,21 @@ relevant = "${smoker} and not(${smoker} = '')"
     assert survey_row(path, "packs")["relevant"] == "(${smoker} = 'true') and not(${smoker} = '')"
     lists = {(r["list_name"], r["name"]) for r in sheet_rows(path, "choices")}
     assert lists == {("yes_no", "a"), ("yes_no_x", "true"), ("yes_no_x", "false")}
+
+
+def test_a_select_one_read_as_a_number_exports_with_number_and_reads_back_unwrapped(tmp_path):
+    source = build_workbook(DATA / "docs_calculations", tmp_path / "basket.xlsx")
+    import_file(source, tmp_path / "first")
+    spec = load_form(tmp_path / "first" / "basket.toml")
+    assert spec.field("service_score").calculation.source == "number(${service}) * 20"
+    assert spec.field("service_score").type == "integer"
+    assert spec.field("tip_given").relevant.source == "number(${service}) >= 4"
+    exported = tmp_path / "basket_out.xlsx"
+    export_form(spec, xlsform=exported)
+    assert odk_accepts(exported) == []
+    assert survey_row(exported, "service_score")["calculation"] == "number(${service}) * 20"
+    assert survey_row(exported, "tip_given")["relevant"] == "number(${service}) >= 4"
+    import_file(exported, tmp_path / "second", form="basket")
+    again = load_form(tmp_path / "second" / "basket.toml")
+    assert again.field("service_score").calculation.source == "number(${service}) * 20"
+    assert again.field("tip_given").relevant.source == "number(${service}) >= 4"

@@ -377,6 +377,49 @@ def test_expressions_we_share_are_kept(tmp_path):
     assert not problems(report)
 
 
+SCORES = [["list_name", "name", "label"], ["score", "0", "Never"], ["score", "1", "Sometimes"],
+          ["score", "3", "Always"], ["half", "0.5", "Half"], ["half", "1", "One"],
+          ["yn", "yes", "Yes"], ["yn", "no", "No"]]
+
+
+@pytest.mark.parametrize("expression, translated", [
+    ("${a} * 2", "number(${a}) * 2"),
+    ("${a} + ${b}", "number(${a}) + number(${b})"),
+    ("-${a} + ${n}", "-number(${a}) + ${n}"),
+    ("round(${h}, 1)", "round(number(${h}), 1)"),
+    ("int(${h} div 2)", "int(number(${h}) div 2)"),
+    ("if(${a} > 1, 'high', 'low')", "if(number(${a}) > 1, 'high', 'low')"),
+    ("if(${a} = 3, 'top', ${a})", "if(number(${a}) = 3, 'top', ${a})"),
+    ("number(${a}) * 3", "number(${a}) * 3"),                       # never wrapped twice
+    ("concat(${a}, '!')", "concat(${a}, '!')"),                     # no number needed
+    ("if(${a} = '3', 'top', 'not')", "if(${a} = '3', 'top', 'not')"),
+    ("string-length(${t}) * ${t}", "string-length(${t}) * number(${t})"),
+])
+def test_a_select_one_or_text_where_odk_needs_a_number_is_read_with_number(tmp_path, expression,
+                                                                             translated):
+    draft, report, _text = survey_import(tmp_path, [
+        q("select_one score", "a", "A"), q("select_one score", "b", "B"),
+        q("select_one half", "h", "H"), q("integer", "n", "N"), q("text", "t", "T"),
+        q("calculate", "c", calculation=expression)], choices=SCORES)
+    assert draft.field("c")["calculation"] == translated
+    assert not problem_at(report, "survey row 7", "calculation")
+
+
+def test_number_wrapping_in_relevant_and_constraint_keeps_odk_s_meaning(tmp_path):
+    draft, report, text = survey_import(tmp_path, [
+        q("select_one score", "a", "A", required="yes"), q("integer", "n", "N", required="yes"),
+        q("text", "x", "X", relevant="${a} >= 1 and ${a} != ${n}"),
+        q("select_one score", "b", "B", constraint=". <= ${n}"),
+        q("select_one yn", "y", "Y"), q("integer", "z", "Z", relevant="${y} + 1 > 1")],
+        choices=SCORES)
+    assert draft.field("x")["relevant"] == "number(${a}) >= 1 and number(${a}) != ${n}"
+    assert draft.field("b")["constraint"] == "number(.) <= ${n}"
+    loaded(tmp_path, draft, text)
+    # A select_one none of whose codes is a number is not wrapped: our type check refuses it.
+    assert "relevant" not in draft.field("z")
+    assert problem_at(report, "survey row 7", "relevant")
+
+
 # --- constraints ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("type_, constraint, message, keys", [

@@ -11,15 +11,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import re
+
 from collector.forms import bounds
 from collector.forms.expressions.grammar import ExpressionError, parse
+from collector.forms.expressions.tree import NUMBER_TEXT
 from collector.forms.expressions.typecheck import FieldFacts, check
 from collector.interchange.draft import Draft, column_name, section_name, table_name, words
 from collector.interchange.empty_answers import make_faithful
 from collector.interchange.report import Report
 from collector.interchange.xlsform_columns import (CHOICE_ROLES, SURVEY_ROLES, ColumnMap,
                                                    choose_language, reason_for)
-from collector.interchange.xlsform_expressions import (TIME_PATTERN, Untranslatable,
+from collector.interchange.xlsform_expressions import (NUMBER, TEXT, TIME_PATTERN, Untranslatable,
                                                        has_top_level_or, piped_references,
                                                        split_constraint, translate, unwrap)
 from collector.interchange.xlsform_sheets import read_workbook
@@ -95,6 +98,7 @@ class _SurveyImport:
         self.draft.header.append(f"Imported from {path.name} (XLSForm); labels in {why}.")
         self.entries = {}       # row number -> report entry (survey rows)
         self.renames = {}       # XLSForm name -> column name, for every imported question
+        self.kinds = {}         # column name -> TEXT / NUMBER, where ODK reads answers as numbers
         self.lists = {}         # list name -> [{value, label}]
         self.section_names = set()
         self.used_lists = set()
@@ -198,7 +202,19 @@ class _SurveyImport:
             name = column_name(raw, taken)
             self.renames.setdefault(raw, name)
             questions.append(_Question(row, kind, name))
+            if self._reads_as_number(kind):
+                self.kinds[name] = self._reads_as_number(kind)
         return {q.row.number: q for q in questions}
+
+    def _reads_as_number(self, kind):
+        """Return NUMBER for a number question, TEXT for an answer ODK converts to a number
+        where one is needed (a text question, a select_one with a numeric code), else None."""
+        if kind.field_type in ("integer", "decimal"):
+            return NUMBER
+        if kind.xlsform == "text" or kind.field_type == "choice" and any(
+                re.fullmatch(NUMBER_TEXT, c["value"]) for c in self.lists[kind.list_name]):
+            return TEXT
+        return None
 
     def _keep_translatable_calculations(self, questions):
         """Forget calculates whose calculation cannot be translated, until none is left.
@@ -222,7 +238,8 @@ class _SurveyImport:
 
     def _translates(self, text):
         try:
-            return bool(text.strip()) and bool(translate(text, self.renames, "calculation"))
+            return bool(text.strip()) and bool(translate(text, self.renames, "calculation",
+                                                         self.kinds))
         except Untranslatable:
             return False
 
@@ -494,7 +511,8 @@ class _SurveyImport:
         kept = []
         for offset, conjunct in parts.rest:
             try:
-                kept.append(translate(conjunct, self.renames, "constraint"))
+                kinds = {**self.kinds, ".": self.kinds.get(field["name"])}
+                kept.append(translate(conjunct, self.renames, "constraint", kinds))
             except Untranslatable as problem:
                 column = f" at column {offset + problem.column}" if problem.column else ""
                 entry.problem("constraint", f"the rule {conjunct!r} was left out{column}: "
@@ -537,7 +555,7 @@ class _SurveyImport:
         if not text:
             return None
         try:
-            return translate(text, self.renames, key)
+            return translate(text, self.renames, key, self.kinds)
         except Untranslatable as problem:
             column = self.survey.header_of.get(key, key)
             at = f" at column {problem.column}" if problem.column else ""

@@ -289,3 +289,19 @@ def test_a_select_one_read_as_a_number_exports_with_number_and_reads_back_unwrap
     again = load_form(tmp_path / "second" / "basket.toml")
     assert again.field("service_score").calculation.source == "number(${service}) * 20"
     assert again.field("tip_given").relevant.source == "number(${service}) >= 4"
+
+
+def test_a_guarded_constraint_without_a_message_round_trips_without_one(tmp_path):
+    from xlsform_workbooks import workbook_from_rows
+    source = workbook_from_rows(tmp_path / "guarded.xlsx", survey=[
+        ["type", "name", "label", "constraint"], ["integer", "n", "N", ""],
+        ["integer", "d", "D", ". > ${n}"]])
+    import_file(source, tmp_path / "first")
+    first = tmp_path / "first" / "guarded.toml"
+    spec = load_form(first)
+    assert spec.field("d").constraint.source == "${n} != '' and . > ${n}"
+    exported = tmp_path / "out.xlsx"
+    export_form(spec, xlsform=exported)
+    assert survey_row(exported, "d")["constraint_message"] is None
+    import_file(exported, tmp_path / "second", form="guarded")
+    assert non_comment_lines(tmp_path / "second" / "guarded.toml") == non_comment_lines(first)

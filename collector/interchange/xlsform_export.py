@@ -151,7 +151,10 @@ class _Survey:
             return
         row["constraint"] = " and ".join(parts)
         message = field.constraint_message
-        default = f"Check this answer: it must satisfy {own}." if field.constraint else None
+        # The message the form loader makes up names the constraint as the file has it
+        # (empty-answer guards included), not as it is exported.
+        default = (f"Check this answer: it must satisfy {field.constraint.source}."
+                   if field.constraint else None)
         if own and message and message != default:
             row["constraint_message"] = message
             if len(parts) > 1:

@@ -305,3 +305,28 @@ def test_a_guarded_constraint_without_a_message_round_trips_without_one(tmp_path
     assert survey_row(exported, "d")["constraint_message"] is None
     import_file(exported, tmp_path / "second", form="guarded")
     assert non_comment_lines(tmp_path / "second" / "guarded.toml") == non_comment_lines(first)
+
+
+def test_text_that_odk_would_read_as_piping_is_reported_on_export(tmp_path):
+    spec = write_form(tmp_path, '''
+title = "Piping"
+description = "Costs $5 or ${price}."
+
+[[fields]]
+name = "child"
+label = "Child"
+type = "text"
+
+[[fields]]
+name = "age"
+label = "How old is ${child}?"
+hint = "Not ${nobody}"
+type = "integer"
+''')
+    report = write_xlsform(spec, tmp_path / "out.xlsx")
+    lines = "\n".join(report.lines())
+    assert ("field age, label: '${child}' is piping in ODK: it shows the answer of child there, "
+            "where the collector shows the text as written") in lines
+    assert "field age, hint: '${nobody}' is piping in ODK, and nobody is no question of this " \
+           "form: ODK refuses the workbook" in lines
+    assert "description: '${price}' is piping in ODK" in lines

@@ -271,3 +271,62 @@ relevant = "${smoker} and not(${smoker} = '')"
     assert survey_row(path, "packs")["relevant"] == "(${smoker} = 'true') and not(${smoker} = '')"
     lists = {(r["list_name"], r["name"]) for r in sheet_rows(path, "choices")}
     assert lists == {("yes_no", "a"), ("yes_no_x", "true"), ("yes_no_x", "false")}
+
+
+def test_a_select_one_read_as_a_number_exports_with_number_and_reads_back_unwrapped(tmp_path):
+    source = build_workbook(DATA / "docs_calculations", tmp_path / "basket.xlsx")
+    import_file(source, tmp_path / "first")
+    spec = load_form(tmp_path / "first" / "basket.toml")
+    assert spec.field("service_score").calculation.source == "number(${service}) * 20"
+    assert spec.field("service_score").type == "integer"
+    assert spec.field("tip_given").relevant.source == "number(${service}) >= 4"
+    exported = tmp_path / "basket_out.xlsx"
+    export_form(spec, xlsform=exported)
+    assert odk_accepts(exported) == []
+    assert survey_row(exported, "service_score")["calculation"] == "number(${service}) * 20"
+    assert survey_row(exported, "tip_given")["relevant"] == "number(${service}) >= 4"
+    import_file(exported, tmp_path / "second", form="basket")
+    again = load_form(tmp_path / "second" / "basket.toml")
+    assert again.field("service_score").calculation.source == "number(${service}) * 20"
+    assert again.field("tip_given").relevant.source == "number(${service}) >= 4"
+
+
+def test_a_guarded_constraint_without_a_message_round_trips_without_one(tmp_path):
+    from xlsform_workbooks import workbook_from_rows
+    source = workbook_from_rows(tmp_path / "guarded.xlsx", survey=[
+        ["type", "name", "label", "constraint"], ["integer", "n", "N", ""],
+        ["integer", "d", "D", ". > ${n}"]])
+    import_file(source, tmp_path / "first")
+    first = tmp_path / "first" / "guarded.toml"
+    spec = load_form(first)
+    assert spec.field("d").constraint.source == "${n} != '' and . > ${n}"
+    exported = tmp_path / "out.xlsx"
+    export_form(spec, xlsform=exported)
+    assert survey_row(exported, "d")["constraint_message"] is None
+    import_file(exported, tmp_path / "second", form="guarded")
+    assert non_comment_lines(tmp_path / "second" / "guarded.toml") == non_comment_lines(first)
+
+
+def test_text_that_odk_would_read_as_piping_is_reported_on_export(tmp_path):
+    spec = write_form(tmp_path, '''
+title = "Piping"
+description = "Costs $5 or ${price}."
+
+[[fields]]
+name = "child"
+label = "Child"
+type = "text"
+
+[[fields]]
+name = "age"
+label = "How old is ${child}?"
+hint = "Not ${nobody}"
+type = "integer"
+''')
+    report = write_xlsform(spec, tmp_path / "out.xlsx")
+    lines = "\n".join(report.lines())
+    assert ("field age, label: '${child}' is piping in ODK: it shows the answer of child there, "
+            "where the collector shows the text as written") in lines
+    assert "field age, hint: '${nobody}' is piping in ODK, and nobody is no question of this " \
+           "form: ODK refuses the workbook" in lines
+    assert "description: '${price}' is piping in ODK" in lines

@@ -232,6 +232,29 @@ def test_notes_become_description_intro_and_hint(tmp_path):
     assert "no question to go with" in problem_at(report, "survey row 10", "type")[0]
 
 
+def test_piping_in_labels_hints_notes_and_messages_is_reported_and_kept_as_written(tmp_path):
+    draft, report, _text = survey_import(tmp_path, [
+        q("text", "child", "Child name"),
+        q("integer", "Q1.Age", "How old is ${child}?", hint="Age of ${child} in years",
+          constraint=". < 18", message="${child} is a child: under 18"),
+        q("note", "n", "Thanks, ${child} (${Q1.Age}) is recorded"),
+        q("text", "x", "X")],
+        choices=[["list_name", "name", "label"], ["yn", "yes", "Yes, ${child}"], ["yn", "no", "No"]])
+    piped = "piping is not supported: '${child}' is shown as written"
+    assert problem_at(report, "survey row 3", "label") == [piped]
+    assert problem_at(report, "survey row 3", "hint") == [piped]
+    assert problem_at(report, "survey row 3", "constraint_message") == [piped]
+    # A renamed question is still reported by the name the workbook gives it, never rewritten.
+    assert problem_at(report, "survey row 4", "label") == [
+        "piping is not supported: '${child}', '${Q1.Age}' are shown as written"]
+    assert problem_at(report, "choices row 2", "label") == [
+        "piping is not supported: '${child}' is shown as written"]
+    assert draft.field("q1_age")["label"] == "How old is ${child}?"
+    assert draft.field("x")["hint"] == "Thanks, ${child} (${Q1.Age}) is recorded"
+    assert draft.field("q1_age")["constraint_message"] == "${child} is a child: under 18"
+    assert not problem_at(report, "survey row 2", "label")
+
+
 # --- groups -------------------------------------------------------------------------------
 
 def test_nested_groups_are_flattened_and_their_relevant_combined(tmp_path):
@@ -274,6 +297,25 @@ def test_group_without_imported_questions_and_unbalanced_groups(tmp_path):
     assert "without a begin group" in problem_at(report, "survey row 2", "type")[0]
     assert "section was left out" in problem_at(report, "survey row 3", "type")[0]
     assert "never closed" in problem_at(report, "survey row 6", "type")[0]
+
+
+def test_cells_on_end_group_and_end_repeat_rows_are_reported_not_lost(tmp_path):
+    header = SURVEY_HEADER + ["label::Français (fr)"]
+    _draft, report, _text = survey_import(tmp_path, [
+        q("begin group", "g1", "Group one"), q("integer", "a", "A"),
+        q("end group", "g1", "End label lost", hint="End hint lost", relevant="${a} > 3",
+          constraint=". > 1") + ["Fin"],
+        q("begin repeat", "r", "R"), q("text", "b", "B"),
+        q("end repeat", "", "Repeat end label", relevant="${a} > 1"),
+        q("begin group", "g2", "Two"), q("text", "c", "C"), q("end group")], header=header)
+    lost = "not used on an end group row; left out"
+    assert {c: m for w, c, m in problems(report) if w == "survey row 4"} == {
+        "name": lost, "label": lost, "hint": lost, "relevant": lost, "constraint": lost,
+        "label::Français (fr)": lost}
+    assert {c: m for w, c, m in problems(report) if w == "survey row 7"} == {
+        "label": "not used on an end repeat row; left out",
+        "relevant": "not used on an end repeat row; left out"}
+    assert not [c for w, c, _m in problems(report) if w == "survey row 10"]
 
 
 # --- names and references -----------------------------------------------------------------
@@ -333,6 +375,49 @@ def test_expressions_we_share_are_kept(tmp_path):
     assert draft.field("t")["relevant"].startswith("not(selected(${m}, 'yes'))")
     assert draft.field("multi")["relevant"] == "${n} > 1 and ${n} < 9"
     assert not problems(report)
+
+
+SCORES = [["list_name", "name", "label"], ["score", "0", "Never"], ["score", "1", "Sometimes"],
+          ["score", "3", "Always"], ["half", "0.5", "Half"], ["half", "1", "One"],
+          ["yn", "yes", "Yes"], ["yn", "no", "No"]]
+
+
+@pytest.mark.parametrize("expression, translated", [
+    ("${a} * 2", "number(${a}) * 2"),
+    ("${a} + ${b}", "number(${a}) + number(${b})"),
+    ("-${a} + ${n}", "-number(${a}) + ${n}"),
+    ("round(${h}, 1)", "round(number(${h}), 1)"),
+    ("int(${h} div 2)", "int(number(${h}) div 2)"),
+    ("if(${a} > 1, 'high', 'low')", "if(number(${a}) > 1, 'high', 'low')"),
+    ("if(${a} = 3, 'top', ${a})", "if(number(${a}) = 3, 'top', ${a})"),
+    ("number(${a}) * 3", "number(${a}) * 3"),                       # never wrapped twice
+    ("concat(${a}, '!')", "concat(${a}, '!')"),                     # no number needed
+    ("if(${a} = '3', 'top', 'not')", "if(${a} = '3', 'top', 'not')"),
+    ("string-length(${t}) * ${t}", "string-length(${t}) * number(${t})"),
+])
+def test_a_select_one_or_text_where_odk_needs_a_number_is_read_with_number(tmp_path, expression,
+                                                                             translated):
+    draft, report, _text = survey_import(tmp_path, [
+        q("select_one score", "a", "A"), q("select_one score", "b", "B"),
+        q("select_one half", "h", "H"), q("integer", "n", "N"), q("text", "t", "T"),
+        q("calculate", "c", calculation=expression)], choices=SCORES)
+    assert draft.field("c")["calculation"] == translated
+    assert not problem_at(report, "survey row 7", "calculation")
+
+
+def test_number_wrapping_in_relevant_and_constraint_keeps_odk_s_meaning(tmp_path):
+    draft, report, text = survey_import(tmp_path, [
+        q("select_one score", "a", "A", required="yes"), q("integer", "n", "N", required="yes"),
+        q("text", "x", "X", relevant="${a} >= 1 and ${a} != ${n}"),
+        q("select_one score", "b", "B", constraint=". <= ${n}"),
+        q("select_one yn", "y", "Y"), q("integer", "z", "Z", relevant="${y} + 1 > 1")],
+        choices=SCORES)
+    assert draft.field("x")["relevant"] == "number(${a}) >= 1 and number(${a}) != ${n}"
+    assert draft.field("b")["constraint"] == "number(.) <= ${n}"
+    loaded(tmp_path, draft, text)
+    # A select_one none of whose codes is a number is not wrapped: our type check refuses it.
+    assert "relevant" not in draft.field("z")
+    assert problem_at(report, "survey row 7", "relevant")
 
 
 # --- constraints ----------------------------------------------------------------------------
@@ -625,6 +710,40 @@ def test_numbers_typed_as_numbers_read_like_excel_shows_them(tmp_path):
     assert field["label"] == "2024" and field["required"] is True
     assert field["choices"] == [{"value": "1", "label": "1.5"}, {"value": "2", "label": "Two"}]
     assert drafts[0].field("n")["max"] == 10 and "required" not in drafts[0].field("n")
+
+
+def test_merged_cells_are_reported_with_their_row_and_range(tmp_path):
+    path = tmp_path / "merged.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "survey"
+    sheet.append(["type", "name", "label", "hint"])
+    sheet.append(["integer", "a", "Age of the person", None])
+    sheet.append(["integer", "b", None, None])
+    sheet.append(["select_one yn", "c", "Agrees?", "Wide hint"])
+    sheet.merge_cells("C2:C3")
+    sheet.merge_cells("D4:E4")
+    choices = book.create_sheet("choices")
+    choices.append(["list_name", "name", "label"])
+    choices.append(["yn", "yes", "Yes"])
+    choices.append(["yn", "no", "No"])
+    choices.merge_cells("A2:A3")
+    book.save(path)
+    drafts, report = read_xlsform(path)
+    assert problem_at(report, "survey row 2", "label") == [
+        "merged cells C2:C3: only the first row keeps the text"]
+    assert problem_at(report, "survey row 4", "hint") == [
+        "merged cells D4:E4: only the first column keeps the text"]
+    assert problem_at(report, "choices row 2", "list_name") == [
+        "merged cells A2:A3: only the first row keeps the text"]
+    assert drafts[0].field("a")["label"] == "Age of the person"
+    assert drafts[0].field("b")["label"] == "B"
+
+
+def test_a_workbook_without_merged_cells_reports_none(tmp_path):
+    path = workbook_from_rows(tmp_path / "plain.xlsx", survey=[SURVEY_HEADER, q("text", "a", "A")])
+    _drafts, report = read_xlsform(path)
+    assert not any("merged" in m for _w, _c, m in problems(report))
 
 
 def test_an_existing_form_file_is_not_overwritten(tmp_path):

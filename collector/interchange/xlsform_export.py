@@ -19,7 +19,8 @@ from collector.interchange.draft import InterchangeError, column_name
 from collector.interchange.empty_answers import emptiable_in_spec, source_shape
 from collector.interchange.report import Report
 from collector.interchange.xlsform_expressions import (EMAIL_REGEX, has_top_level_or,
-                                                       regex_from_pattern, unwrap)
+                                                       piped_references, regex_from_pattern,
+                                                       unwrap)
 
 SURVEY_COLUMNS = ("type", "name", "label", "hint", "required", "relevant", "constraint",
                   "constraint_message", "calculation", "read_only", "appearance")
@@ -86,6 +87,7 @@ class _Survey:
 
     def rows(self):
         if self.spec.description:
+            self._piping("form", "description", self.spec.description)
             self._note("description", self.spec.description)
         by_section = {s.name: s for s in self.spec.sections}
         current = None
@@ -100,6 +102,18 @@ class _Survey:
             self.survey.append({"type": "end group"})
         return self.survey, self.choices
 
+    def _piping(self, entry, key, text):
+        """Report each ${name} in shown text: ODK reads it as piping, the collector does not."""
+        for reference in piped_references(text or ""):
+            name = reference[2:-1].strip()
+            if any(field.name == name for field in self.spec.fields):
+                message = (f"'{reference}' is piping in ODK: it shows the answer of {name} "
+                           "there, where the collector shows the text as written")
+            else:
+                message = (f"'{reference}' is piping in ODK, and {name} is no question of this "
+                           "form: ODK refuses the workbook")
+            self._report(entry, key, message)
+
     def _note(self, raw_name, text):
         self.survey.append({"type": "note", "name": column_name(raw_name, self.taken),
                             "label": text})
@@ -112,6 +126,8 @@ class _Survey:
         if self.spec.section_pages:
             row["appearance"] = "field-list"
         self.survey.append(row)
+        self._piping(f"section {section.name}", "title", section.title)
+        self._piping(f"section {section.name}", "intro", section.intro)
         if section.intro:
             self._note(f"{section.name}_intro", section.intro)
 
@@ -119,6 +135,10 @@ class _Survey:
         entry = self.report.entry(f"field {field.name}", field.name)
         kind = XLSFORM_TYPES[field.type]
         row = {"name": field.name, "label": field.label, "hint": field.hint}
+        self._piping(entry, "label", field.label)
+        self._piping(entry, "hint", field.hint)
+        for choice in field.choices:
+            self._piping(entry, "choices", choice.label)
         if field.type in ("choice", "multi_choice"):
             kind = f"{kind} {self._list(field)}"
         elif field.type == "boolean" and not field.calculation:
@@ -151,9 +171,13 @@ class _Survey:
             return
         row["constraint"] = " and ".join(parts)
         message = field.constraint_message
-        default = f"Check this answer: it must satisfy {own}." if field.constraint else None
+        # The message the form loader makes up names the constraint as the file has it
+        # (empty-answer guards included), not as it is exported.
+        default = (f"Check this answer: it must satisfy {field.constraint.source}."
+                   if field.constraint else None)
         if own and message and message != default:
             row["constraint_message"] = message
+            self._piping(entry, "constraint_message", message)
             if len(parts) > 1:
                 entry.problem("constraint_message", "min, max, lengths or pattern are part of the "
                                                     "constraint in XLSForm, so this message also "

@@ -7,6 +7,9 @@ constraint, ...) is named, with the column it starts at, so the report can
 say exactly what was left out. A constraint is also split at its top-level
 `and`s: a regex() becomes the field's pattern (or the email type), and simple
 bounds become min/max, lengths or places, the keys our forms use for them.
+Where ODK's XPath silently reads a select_one's code or a text answer as a
+number (an arithmetic operand, an ordering, `=` with a number, round()/int()),
+the reference is wrapped in number(), which says the same here.
 """
 
 import re
@@ -15,7 +18,8 @@ from datetime import date
 from decimal import Decimal
 
 from collector.forms.expressions.grammar import ExpressionError, parse
-from collector.forms.expressions.tree import Call, Compare, Literal, Ref
+from collector.forms.expressions.tree import (Arith, Call, Compare, Literal, Negate, Ref,
+                                               walk)
 
 # Functions XLSForm shares with our language (date, true and false are literals here).
 OUR_FUNCTIONS = {"not", "selected", "count-selected", "if", "coalesce", "string-length",
@@ -33,6 +37,12 @@ _REFERENCE = re.compile(r"\$\{([^}]*)\}")
 _FUNCTION = re.compile(r"([A-Za-z_][\w:.-]*)\s*\(")
 _DOT = re.compile(r"(?<![\w.})\]])\.(?![\w.])")
 
+# What translate() needs to know of a reference to wrap it in number() where ODK reads a number.
+TEXT, NUMBER = "text", "number"
+# Calls that give a number (so `${code} = count-selected(...)` compares numbers in XPath).
+NUMBER_CALLS = {"number", "int", "round", "count-selected", "string-length"}
+ORDERINGS = {"<", "<=", ">", ">="}
+
 
 class Untranslatable(ValueError):
     """An expression our language cannot say; `column` is 1-based in the XLSForm text."""
@@ -42,22 +52,75 @@ class Untranslatable(ValueError):
         super().__init__(f"{problem} (at column {column})" if column else problem)
 
 
-def translate(text, renames, key):
+def translate(text, renames, key, kinds=None):
     """Return `text` with references renamed, in our language; raise Untranslatable.
 
     `renames` maps every XLSForm name that was imported to its column name;
     `key` is the column it came from (`.` is allowed only in a constraint).
+    `kinds` maps column names (and `.`) to TEXT (a select_one with a numeric
+    code, or a text question: ODK reads it as a number where one is needed)
+    or NUMBER (an integer or decimal question).
     """
     text = one_line(text)
     blanked = _blank_strings(text)
     _refuse_what_we_lack(blanked, key)
     translated = _rename_references(text, blanked, renames)
     try:
-        parse(translated)
+        tree = parse(translated)
     except ExpressionError as error:
         raise Untranslatable(f"our expression language cannot read it: {error.problem}",
                              error.column) from None
-    return translated
+    return read_as_numbers(translated, tree, kinds or {})
+
+
+def read_as_numbers(text, tree, kinds):
+    """Return `text` with each TEXT reference ODK reads as a number wrapped in number().
+
+    Only where XPath converts it: an operand of + - * div mod or unary minus,
+    either side of < <= > >=, a side of = or != whose other side is a number,
+    the first argument of round() or int(). One already inside number() is
+    left alone, so an exported `number(${q})` reads back as it was.
+    """
+    starts = sorted({ref.at - 1 for ref in _needing_numbers(tree, kinds)}, reverse=True)
+    for start in starts:
+        end = start + 1 if text[start] == "." else text.index("}", start) + 1
+        text = f"{text[:start]}number({text[start:end]}){text[end:]}"
+    return text
+
+
+def _needing_numbers(tree, kinds):
+    def textual(node):
+        return isinstance(node, Ref) and kinds.get(node.name) == TEXT
+
+    def numeric(node):
+        if isinstance(node, Literal):
+            return isinstance(node.value, (int, Decimal)) and not isinstance(node.value, bool)
+        if isinstance(node, Ref):
+            return kinds.get(node.name) == NUMBER
+        if isinstance(node, Call):
+            return node.name in NUMBER_CALLS
+        return isinstance(node, (Arith, Negate))
+
+    for node in walk(tree):
+        if isinstance(node, Arith):
+            sides = (node.left, node.right)
+        elif isinstance(node, Negate):
+            sides = (node.operand,)
+        elif isinstance(node, Compare) and node.op in ORDERINGS:
+            sides = (node.left, node.right)
+        elif isinstance(node, Compare):
+            sides = tuple(side for side, other in ((node.left, node.right), (node.right, node.left))
+                          if numeric(other))
+        elif isinstance(node, Call) and node.name in ("round", "int") and node.args:
+            sides = node.args[:1]
+        else:
+            continue
+        yield from (side for side in sides if textual(side))
+
+
+def piped_references(text):
+    """Return each distinct `${name}` in a label, hint or message, as written, in order."""
+    return list(dict.fromkeys(match.group(0) for match in _REFERENCE.finditer(text)))
 
 
 def one_line(text):

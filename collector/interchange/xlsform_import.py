@@ -11,17 +11,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import re
+
 from collector.forms import bounds
 from collector.forms.expressions.grammar import ExpressionError, parse
+from collector.forms.expressions.tree import NUMBER_TEXT
 from collector.forms.expressions.typecheck import FieldFacts, check
 from collector.interchange.draft import Draft, column_name, section_name, table_name, words
 from collector.interchange.empty_answers import make_faithful
 from collector.interchange.report import Report
 from collector.interchange.xlsform_columns import (CHOICE_ROLES, SURVEY_ROLES, ColumnMap,
                                                    choose_language, reason_for)
-from collector.interchange.xlsform_expressions import (TIME_PATTERN, Untranslatable,
-                                                       has_top_level_or, split_constraint,
-                                                       translate, unwrap)
+from collector.interchange.xlsform_expressions import (NUMBER, TEXT, TIME_PATTERN, Untranslatable,
+                                                       has_top_level_or, piped_references,
+                                                       split_constraint, translate, unwrap)
 from collector.interchange.xlsform_sheets import read_workbook
 from collector.interchange.xlsform_types import read_type
 
@@ -95,6 +98,7 @@ class _SurveyImport:
         self.draft.header.append(f"Imported from {path.name} (XLSForm); labels in {why}.")
         self.entries = {}       # row number -> report entry (survey rows)
         self.renames = {}       # XLSForm name -> column name, for every imported question
+        self.kinds = {}         # column name -> TEXT / NUMBER, where ODK reads answers as numbers
         self.lists = {}         # list name -> [{value, label}]
         self.section_names = set()
         self.used_lists = set()
@@ -114,6 +118,7 @@ class _SurveyImport:
                                           for key in ("relevant", "constraint", "calculation")})
         self._report_unused_lists()
         self._report_rows_never_read()
+        self._report_merged_cells()
         for sheet in self.book.other_sheets:
             self.report.note(f"sheet {sheet}", "not an XLSForm sheet the collector reads; left out")
         return self.draft
@@ -197,7 +202,19 @@ class _SurveyImport:
             name = column_name(raw, taken)
             self.renames.setdefault(raw, name)
             questions.append(_Question(row, kind, name))
+            if self._reads_as_number(kind):
+                self.kinds[name] = self._reads_as_number(kind)
         return {q.row.number: q for q in questions}
+
+    def _reads_as_number(self, kind):
+        """Return NUMBER for a number question, TEXT for an answer ODK converts to a number
+        where one is needed (a text question, a select_one with a numeric code), else None."""
+        if kind.field_type in ("integer", "decimal"):
+            return NUMBER
+        if kind.xlsform == "text" or kind.field_type == "choice" and any(
+                re.fullmatch(NUMBER_TEXT, c["value"]) for c in self.lists[kind.list_name]):
+            return TEXT
+        return None
 
     def _keep_translatable_calculations(self, questions):
         """Forget calculates whose calculation cannot be translated, until none is left.
@@ -221,7 +238,8 @@ class _SurveyImport:
 
     def _translates(self, text):
         try:
-            return bool(text.strip()) and bool(translate(text, self.renames, "calculation"))
+            return bool(text.strip()) and bool(translate(text, self.renames, "calculation",
+                                                         self.kinds))
         except Untranslatable:
             return False
 
@@ -276,6 +294,7 @@ class _SurveyImport:
         self.repeats.append(row)
 
     def _on_end_repeat(self, row, kind, entry, questions):
+        self._report_end_row_cells(row, entry, "end repeat")
         if not self.repeats:
             entry.problem("type", "end repeat without a begin repeat; ignored")
             return
@@ -313,11 +332,19 @@ class _SurveyImport:
         self.loose_section = None
 
     def _on_end_group(self, row, kind, entry, questions):
+        self._report_end_row_cells(row, entry, "end group")
         if not self.groups:
             entry.problem("type", "end group without a begin group; ignored")
             return
         group = self.groups.pop()
         entry.became = f"end of group {group.name}"
+
+    def _report_end_row_cells(self, row, entry, what):
+        """Report every filled cell of an end row but its type: ODK reads nothing else there."""
+        type_header = self.survey.header_of.get("type")
+        for header, value in row.cells.items():
+            if header != type_header and value.strip():
+                entry.problem(header, f"not used on an {what} row; left out")
 
     def _on_note(self, row, kind, entry, questions):
         text = self._label(row, entry)
@@ -484,7 +511,8 @@ class _SurveyImport:
         kept = []
         for offset, conjunct in parts.rest:
             try:
-                kept.append(translate(conjunct, self.renames, "constraint"))
+                kinds = {**self.kinds, ".": self.kinds.get(field["name"])}
+                kept.append(translate(conjunct, self.renames, "constraint", kinds))
             except Untranslatable as problem:
                 column = f" at column {offset + problem.column}" if problem.column else ""
                 entry.problem("constraint", f"the rule {conjunct!r} was left out{column}: "
@@ -527,7 +555,7 @@ class _SurveyImport:
         if not text:
             return None
         try:
-            return translate(text, self.renames, key)
+            return translate(text, self.renames, key, self.kinds)
         except Untranslatable as problem:
             column = self.survey.header_of.get(key, key)
             at = f" at column {problem.column}" if problem.column else ""
@@ -543,6 +571,13 @@ class _SurveyImport:
         if "\x00" in value:
             entry.problem(column, "a NUL character (which PostgreSQL cannot store) was removed")
             value = value.replace("\x00", "")
+        piped = piped_references(value)
+        if piped:
+            # ODK shows the answer there; the collector has no piping, so the text stays as
+            # written (a renamed question keeps its old name: rewriting it would mean nothing).
+            shown = ", ".join(f"'{reference}'" for reference in piped)
+            verb = "is" if len(piped) == 1 else "are"
+            entry.problem(column, f"piping is not supported: {shown} {verb} shown as written")
         return _clean(value)
 
     # --- sections --------------------------------------------------------------------
@@ -625,6 +660,18 @@ class _SurveyImport:
             if last > read:
                 self.report.note(f"{sheet} sheet", f"rows after row {read} up to row {last} were "
                                                    "not read: ODK stops at 60 blank rows in a row")
+
+    def _report_merged_cells(self):
+        """Name each merged range on its first row: the rows below it read as empty there."""
+        for cells in self.book.merged:
+            lost = "row" if cells.rows > 1 else "column"
+            message = f"merged cells {cells.cells}: only the first {lost} keeps the text"
+            where = f"{cells.sheet} row {cells.row}"
+            entry = next((e for e in self.report.entries if e.where == where), None)
+            if entry is None:    # the header row, or a blank row
+                self.report.note(f"{where}, {cells.column}", message)
+            else:
+                entry.problem(cells.column, message)
 
     def _report_unused_lists(self):
         for name in self.lists:

@@ -4,9 +4,11 @@ pyxform's own reader does the reading (the same cell cleaning ODK applies:
 numbers stored as 1.0 read as "1", text trimmed, non-breaking spaces made
 plain). It keeps blank rows, so a row's place in its list gives the row
 number the spreadsheet shows. Formula cells are found separately, because
-the reader sees only a formula's stored result.
+the reader sees only a formula's stored result, and so are merged cells (the
+reader gives a merged cell's text to its first cell only).
 """
 
+import zipfile
 from dataclasses import dataclass, field
 
 import openpyxl
@@ -45,6 +47,17 @@ class Workbook:
     formulas: dict = field(default_factory=dict)
     # sheet -> the last row that holds anything, to find rows the reader stopped before.
     last_rows: dict = field(default_factory=dict)
+    merged: list = field(default_factory=list)     # MergedRange, sheet by sheet
+
+
+@dataclass
+class MergedRange:
+    """A range of merged cells: only its first cell holds the text the spreadsheet shows."""
+    sheet: str
+    row: int              # its first row
+    column: str           # the header of its first column (its letter when it has none)
+    cells: str            # "C2:C3"
+    rows: int             # how many rows it spans
 
 
 def read_workbook(path):
@@ -71,7 +84,7 @@ def read_workbook(path):
         other = []   # pyxform reads a lone sheet of any name as the survey
     formulas, last_rows = _scan(path)
     return Workbook(rows["survey"], rows["choices"], rows["settings"], columns, other,
-                    formulas, last_rows)
+                    formulas, last_rows, _merged_ranges(path))
 
 
 def _headers(header_rows):
@@ -119,6 +132,36 @@ def _scan(path):
     finally:
         book.close()
     return found, last_rows
+
+
+def _merged_ranges(path):
+    """Return the merged ranges of the three sheets, as MergedRanges.
+
+    Only a full (not read-only) load shows merged cells, so it is done only when
+    a sheet's XML mentions one.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if not any(b"mergeCell" in archive.read(name) for name in archive.namelist()
+                       if name.startswith("xl/worksheets/") and name.endswith(".xml")):
+                return []
+        book = openpyxl.load_workbook(path, data_only=True)
+    except Exception:  # noqa: BLE001 -- already read once; a second reader's quirk is no reason to stop
+        return []
+    found = []
+    for sheet in book.worksheets:
+        name = sheet.title.lower()
+        if name not in SHEETS and len(book.worksheets) > 1:
+            continue
+        name = name if name in SHEETS else "survey"
+        headers = {cell.column: str(cell.value).strip() for cell in sheet[1]
+                   if cell.value is not None and str(cell.value).strip()}
+        for cells in sorted(sheet.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col)):
+            column = headers.get(cells.min_col) or openpyxl.utils.get_column_letter(cells.min_col)
+            found.append(MergedRange(name, cells.min_row, column, cells.coord,
+                                     cells.max_row - cells.min_row + 1))
+    book.close()
+    return found
 
 
 def _first_line(error):

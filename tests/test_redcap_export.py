@@ -229,3 +229,28 @@ def test_export_refuses_to_overwrite(tmp_path):
     with pytest.raises(InterchangeError, match="already exists"):
         export_form(load_form(FORMS / "intake.toml"), redcap=target)
     assert target.read_text() == "keep me"
+
+
+def test_text_that_looks_like_html_comes_back_the_same(tmp_path):
+    """REDCap renders labels as HTML: the export escapes &, < and > so REDCap shows them as typed."""
+    source = tmp_path / "f.csv"
+    source.write_text(",".join(f'"{title}"' for _key, title in COLUMNS) + "\r\n"
+                      "record_id,f,A &lt;b&gt; section,text,ID &amp; key,,,,,,,,,,,,,\r\n"
+                      "q1,f,,text,Type &lt;b&gt; here,,Use &lt;i&gt; for x,,,,,,,,,,,\r\n"
+                      'q2,f,,radio,Pick <120 or >140,"1, &lt;5&gt; | 2, AT&amp;T | 3, <7",,,,,,,,,,,,\r\n',
+                      encoding="utf-8")
+    first, _report = import_texts(source)
+    assert 'label = "Type <b> here"' in first["f"] and '{ value = "1", label = "<5>" }' in first["f"]
+    form_file = tmp_path / "f.toml"
+    form_file.write_text(first["f"], encoding="utf-8")
+    exported = tmp_path / "out.csv"
+    export_form(load_form(form_file), redcap=exported)
+    rows = rows_of(exported)
+    assert rows[0]["Field Label"] == "ID &amp; key"
+    assert rows[1]["Section Header"] == "A &lt;b&gt; section"  # on the first field after the id
+    assert rows[1]["Field Label"] == "Type &lt;b&gt; here"
+    assert rows[1]["Field Note"] == "Use &lt;i&gt; for x"
+    assert rows[2]["Choices, Calculations, OR Slider Labels"] == "1, &lt;5&gt; | 2, AT&amp;T | 3, &lt;7"
+    again, report = import_texts(exported)
+    assert form_lines(again["f"]) == form_lines(first["f"])
+    assert not [line for line in report.lines() if "HTML" in line]

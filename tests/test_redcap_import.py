@@ -434,3 +434,33 @@ def test_a_score_adding_radio_codes_becomes_a_whole_number_calculation(tmp_path)
     values, _errors = validate_submission(spec, MultiDict({**answers, "weight_ticket": "72,5 kg"}),
                                           today=date(2026, 3, 2))
     assert values["weight_lb"] is None  # text that is not a number gives no weight, not an error
+
+
+# HTML in labels: REDCap shows them as HTML, so only real tags are markup.
+
+def test_less_than_and_greater_than_in_text_are_kept(tmp_path):
+    path = write_dictionary(tmp_path / "d.csv", [
+        row("record_id"),
+        row("bp", "radio", label="Systolic pressure <120 or >140?", note="Enter if age <18 or >65",
+            choices="1, <120 | 2, 120-140 | 3, >140 | 4, a<b>c", section="BP < 2 & > 1")])
+    fields, drafts, report, _texts = imported(path)
+    bp = fields["visit"]["bp"]
+    assert bp["label"] == "Systolic pressure <120 or >140?"
+    assert bp["hint"] == "Enter if age <18 or >65"
+    assert [c["label"] for c in bp["choices"]] == ["<120", "120-140", ">140", "ac"]
+    assert drafts[0].sections[0]["title"] == "BP < 2 & > 1"
+    assert problems(report) == [("row 3", "Choices, Calculations, OR Slider Labels",
+                                 "HTML tags were removed (REDCap shows them as formatting): <b>")]
+
+
+def test_removed_tags_are_named_and_entities_decoded(tmp_path):
+    path = write_dictionary(tmp_path / "d.csv", [
+        row("record_id"),
+        row("q", label='<span style="color:red">Type</span> &lt;b&gt;<br/>here<!-- x -->',
+            note="AT&amp;T &amp; co &copy;")])
+    fields, _drafts, report, _texts = imported(path)
+    assert fields["visit"]["q"]["label"] == "Type <b>\nhere"
+    assert fields["visit"]["q"]["hint"] == "AT&T & co ©"
+    assert problems(report) == [("row 3", "Field Label", "HTML tags were removed (REDCap shows them "
+                                 "as formatting): <span style=\"color:red\">, </span>, <br/>, "
+                                 "<!-- x -->")]

@@ -7,6 +7,7 @@ section intros and the form description as descriptive rows, and our
 expressions written in REDCap's syntax by redcap_logic_export.py.
 """
 
+import html
 from datetime import datetime
 from pathlib import Path
 
@@ -27,6 +28,8 @@ VALIDATION_BY_TYPE = {"integer": "integer", "date": "date_ymd", "datetime": "dat
 MAX_REDCAP_PLACES = 4
 MAX_RADIO_OPTIONS = 7  # above this our form shows a drop-down, so the export says dropdown
 EMAIL_DEFAULT_LENGTH = 254
+# Cells REDCap shows as HTML: &, < and > are escaped so they show as typed.
+HTML_CELLS = ("label", "note", "section")
 
 
 def write_redcap(spec, path):
@@ -130,7 +133,7 @@ class _Rows:
         if kind in ("choice", "multi_choice"):
             row["type"] = "checkbox" if kind == "multi_choice" else (
                 "radio" if len(field.choices) <= MAX_RADIO_OPTIONS else "dropdown")
-            row["choices"] = " | ".join(f"{c.value}, {c.label}" for c in field.choices)
+            row["choices"] = " | ".join(f"{c.value}, {as_html(c.label)}" for c in field.choices)
             self._check_codes(field, entry)
         elif kind == "boolean":
             row["type"] = "yesno"
@@ -289,6 +292,7 @@ class _Rows:
     def _add(self, row, entry=None):
         if entry is not None:  # the header is row 1, as a spreadsheet shows it
             entry.where = f"row {len(self.rows) + 2}"
+        row = {key: as_html(value) if key in HTML_CELLS else value for key, value in row.items()}
         self.rows.append({"form": self.spec.name, **{k: v for k, v in row.items() if v}})
 
     def _unused(self, name):
@@ -298,3 +302,8 @@ class _Rows:
             candidate = f"{name}_{number}"
         self.taken.add(candidate)
         return candidate
+
+
+def as_html(text):
+    """Return text as REDCap should hold it to show it as typed (it renders labels as HTML)."""
+    return html.escape(text, quote=False) if text else text

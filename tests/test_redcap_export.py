@@ -254,3 +254,18 @@ def test_text_that_looks_like_html_comes_back_the_same(tmp_path):
     again, report = import_texts(exported)
     assert form_lines(again["f"]) == form_lines(first["f"])
     assert not [line for line in report.lines() if "HTML" in line]
+
+
+def test_min_and_max_are_written_with_force_minmax(tmp_path):
+    """Our min/max refuse a value; REDCap's only warn unless the field has @FORCE-MINMAX."""
+    first, _report = import_texts(DATA / "cohort_study.csv")
+    (tmp_path / "enrolment.toml").write_text(first["enrolment"], encoding="utf-8")
+    target = tmp_path / "out.csv"
+    write_redcap(load_form(tmp_path / "enrolment.toml"), target)
+    rows = {r["Variable / Field Name"]: r for r in rows_of(target)}
+    for name in ("height_cm", "consent_date", "diabetes_dx_date"):
+        assert rows[name]["Field Annotation"] == "@FORCE-MINMAX"
+    assert rows["sex"]["Field Annotation"] == rows["bmi"]["Field Annotation"] == ""
+    again, report = import_texts(target)
+    assert form_lines(again["enrolment"]) == form_lines(first["enrolment"])
+    assert not [line for line in report.lines() if "only warns" in line or "@FORCE" in line]

@@ -133,7 +133,7 @@ def test_cohort_report_says_what_each_row_became():
     assert "  row 3  enrol_intro -> form description" in lines
     assert "  row 4  consent_intro -> intro of section consent_consentement" in lines
     assert any(line.startswith("  row 10 age_years -> field age_years (integer, calculated)") for line in lines)
-    assert lines[-1] == "58 rows read; 12 items to review (marked !)."
+    assert lines[-1] == "58 rows read; 29 items to review (marked !)."
 
 
 def test_documentation_example():
@@ -464,3 +464,46 @@ def test_removed_tags_are_named_and_entities_decoded(tmp_path):
     assert problems(report) == [("row 3", "Field Label", "HTML tags were removed (REDCap shows them "
                                  "as formatting): <span style=\"color:red\">, </span>, <br/>, "
                                  "<!-- x -->")]
+
+
+# Text Validation Min/Max: a warning in REDCap unless @FORCE-MINMAX, a hard rule here.
+
+SOFT = ("REDCap only warns when a value is outside Text Validation Min/Max (it is still saved); "
+        "here a value outside is refused: loosen or remove the bound in the form file if such "
+        "values must be kept (with @FORCE-MINMAX REDCap refuses them too)")
+
+
+def test_soft_min_max_is_kept_as_a_rule_and_said(tmp_path):
+    path = write_dictionary(tmp_path / "d.csv", [
+        row("record_id"),
+        row("sbp", label="Systolic BP", validation="integer", min="80", max="200"),
+        row("dbp", label="Diastolic BP", validation="integer", min="40", max="120",
+            annotation="@FORCE-MINMAX"),
+        row("seen", validation="date_ymd", max="today"),
+        row("seen_forced", validation="date_ymd", min="[seen]", annotation="@HIDDEN @FORCE-MINMAX"),
+        row("low", validation="number", max="-1.5")])
+    fields, _drafts, report, _texts = imported(path)
+    form = fields["visit"]
+    assert (form["sbp"]["min"], form["sbp"]["max"]) == (80, 200)
+    assert (form["dbp"]["min"], form["dbp"]["max"]) == (40, 120)
+    assert form["seen"]["constraint"] == ". <= today()"
+    assert form["seen_forced"]["constraint"] == ". >= ${seen}"
+    assert form["low"]["max"] == Decimal("-1.5")
+    found = problems(report)
+    assert ("row 3", "Text Validation Min", SOFT) in found
+    assert ("row 5", "Text Validation Max", SOFT) in found
+    assert ("row 7", "Text Validation Max", SOFT) in found
+    assert not [p for p in found if p[0] == "row 4"]  # @FORCE-MINMAX: translated exactly
+    assert [p[1:] for p in found if p[0] == "row 6" and "while ${seen} is empty" not in p[2]] == [
+        ("Field Annotation", "action tag @HIDDEN is not supported: the field behaves as if it were "
+         "not there")]
+
+
+def test_force_minmax_without_bounds_and_bounds_not_used_say_nothing_soft(tmp_path):
+    path = write_dictionary(tmp_path / "d.csv", [
+        row("record_id"), row("age", validation="integer", annotation="@FORCE-MINMAX"),
+        row("name", min="1"), row("when", validation="datetime_ymd", min="now")])
+    _fields, _drafts, report, _texts = imported(path)
+    found = problems(report)
+    assert not [p for p in found if p[0] == "row 3"]
+    assert not [p for p in found if "only warns" in p[2]]

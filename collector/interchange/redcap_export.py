@@ -16,7 +16,7 @@ from collector.interchange.draft import InterchangeError, words
 from collector.interchange.empty_answers import emptiable_in_spec, source_tree
 from collector.interchange.redcap_csv import write_dictionary
 from collector.interchange.redcap_fields import PATTERNS
-from collector.interchange.redcap_import import bound_message, bound_phrase
+from collector.interchange.redcap_import import FORCE_MINMAX, bound_message, bound_phrase
 from collector.interchange.redcap_logic import number_text
 from collector.interchange.redcap_logic_export import CannotExport, to_redcap
 from collector.interchange.report import Report
@@ -201,6 +201,11 @@ class _Rows:
                                          "check the choices column")
 
     def _bounds(self, field, row, entry):
+        self._bound_cells(field, row, entry)
+        if row.get("min") or row.get("max"):
+            row["annotation"] = FORCE_MINMAX  # else REDCap only warns; ours refuse
+
+    def _bound_cells(self, field, row, entry):
         for key in ("min", "max"):
             value = getattr(field, key)
             if value is not None:

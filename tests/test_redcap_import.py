@@ -269,6 +269,34 @@ def test_utf16_that_does_not_decode(tmp_path):
         read_redcap(path)
 
 
+@pytest.mark.parametrize("delimiter, said", [(";", "';' (Excel in a European locale)"),
+                                             ("\t", "tabs (Excel's \"Unicode Text\")")])
+def test_semicolons_or_tabs_between_columns(tmp_path, delimiter, said):
+    path = tmp_path / "d.csv"
+    with open(path, "w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+        writer.writerow(HEADER)
+        for cells in (row("record_id"), row("pick", "radio", label="Pick; one", choices="1, Yes | 0, No"),
+                      row("age", validation="integer", branching="[pick] = '1'")):
+            writer.writerow([cells.get(key, "") for key in KEYS])
+    fields, _drafts, report, _texts = imported(path)
+    assert fields["visit"]["pick"]["label"] == "Pick; one"
+    assert fields["visit"]["pick"]["choices"] == [{"value": "1", "label": "Yes"},
+                                                  {"value": "0", "label": "No"}]
+    assert fields["visit"]["age"]["relevant"] == "${pick} = '1'"
+    assert [p.message for p in report.general] == [f"columns are separated by {said}: read as such"]
+
+
+def test_utf16_with_tabs_as_excel_saves_unicode_text(tmp_path):
+    path = tmp_path / "d.csv"
+    lines = ["\t".join(HEADER), "\t".join(row("record_id").get(k, "") for k in KEYS),
+             "\t".join(row("q", label="Возраст").get(k, "") for k in KEYS)]
+    path.write_bytes("\ufeff".encode("utf-16-le") + "\r\n".join(lines).encode("utf-16-le"))
+    fields, _drafts, report, _texts = imported(path)
+    assert fields["visit"]["q"]["label"] == "Возраст"
+    assert len(report.general) == 2
+
+
 def test_utf8_without_bom(tmp_path):
     path = write_dictionary(tmp_path / "d.csv", [row("record_id"), row("név", label="Név ✓")],
                             encoding="utf-8")

@@ -41,6 +41,9 @@ TITLES = dict(COLUMNS)
 OLDEST_WIDTH = 16
 # Far beyond any real dictionary; keeps a wrong file from filling memory row by row.
 MAX_CELL = 1_000_000
+# What may separate the columns, comma first: European Excel saves ";", "Unicode Text" tabs.
+DELIMITERS = {",": "commas", ";": "';' (Excel in a European locale)",
+              "\t": "tabs (Excel's \"Unicode Text\")"}
 # UTF-16 without a byte-order mark: this many first bytes, this share of pairs with one NUL.
 UTF16_SAMPLE = 512
 UTF16_SHARE = 0.9
@@ -80,7 +83,8 @@ def read_dictionary(path):
     if not text.strip():
         raise InterchangeError(f"{path}: the file is empty, not a REDCap data dictionary")
     csv.field_size_limit(MAX_CELL)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    delimiter = _delimiter(text, notes)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows, width, line = [], 0, 1
     try:
         header = next(reader)
@@ -144,6 +148,21 @@ def _decode_utf16(raw, encoding, path, notes):
                                "CSV (UTF-8)") from None
     notes.append(("file", f"UTF-16 {words} (Excel's \"Unicode Text\"): decoded as such"))
     return text.removeprefix("\ufeff")
+
+
+def _delimiter(text, notes):
+    """Return the character between columns: the one whose header starts as REDCap's does."""
+    first_line = text.lstrip("\r\n").split("\n", 1)[0]
+    for delimiter, words in DELIMITERS.items():
+        try:
+            header = next(csv.reader([first_line], delimiter=delimiter, strict=True))
+        except (csv.Error, StopIteration):
+            continue
+        if len(header) >= OLDEST_WIDTH and _plain(header[0]) == _plain(COLUMNS[0][1]):
+            if delimiter != ",":
+                notes.append(("file", f"columns are separated by {words}: read as such"))
+            return delimiter
+    return ","  # the header check then says what is wrong
 
 
 def _check_header(header, path, notes):

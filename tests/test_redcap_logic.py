@@ -96,6 +96,13 @@ def test_branching_logic(source, expected):
     ("([weight]+1)^2", "(${weight} + 1) * (${weight} + 1)"),
     ("[age] - ([weight] - 1)", "${age} - (${weight} - 1)"),
     ("-[age] + -3", "-${age} + -3"),
+    # Unary minus binds looser than ^, as in PHP and JavaScript's Math.pow: -x^2 is -(x^2).
+    ("-[weight]^2", "-(${weight} * ${weight})"),
+    ("-2^2", "-(2 * 2)"),
+    ("(-[weight])^2", "-${weight} * -${weight}"),
+    ("3 * -[weight]^2", "3 * -(${weight} * ${weight})"),
+    ("[weight]^2 * -1", "${weight} * ${weight} * -1"),
+    ("--[weight]^3", "--(${weight} * ${weight} * ${weight})"),
     ("round([weight] * 2.20462, 1)", "round(${weight} * 2.20462, 1)"),
     ("round([weight])", "round(${weight}, 0)"),
     ("rounddown([weight], 0)", "if(${weight} < int(${weight}), int(${weight}) - 1, int(${weight}))"),
@@ -272,6 +279,7 @@ def test_export_refuses_what_redcap_cannot_say(text, problem):
 
 
 @pytest.mark.parametrize("source", [
+    "-[age]^2 < -10",
     "[age] >= 18 and ([sex] = '1' or [meds(99)] = '0')",
     "datediff([dob], 'today', 'y') >= 18",
     "datediff([dob], [visit_date], 'M', true) < 6",
@@ -297,6 +305,8 @@ def test_branching_round_trip(source):
     "datediff([dob], [visit_date], 'h')",
     "datediff([dob], '2026-01-31', 's', true)",
     "[meds(1)] + [meds(2)] * 2",
+    "-[weight]^2",
+    "(-[weight])^2 - -[height]^3",
     "if([smoker] = '1', [age] - 1, -[weight])",
     "[pain] + [sex] + [pain] * 2",
     "sum([pain], [sex]) / 2",

@@ -28,9 +28,9 @@ GRAMMAR = r"""
 ?and_expr: compare | and_expr AND compare -> and_
 ?compare: sum | sum COMPARE sum -> compare
 ?sum: product | sum ADD product -> arith
-?product: power | product MUL power -> arith
-?power: unary | unary "^" unary -> power
-?unary: atom | "-" unary -> negate
+?product: unary | product MUL unary -> arith
+?unary: power | "-" unary -> negate
+?power: atom | atom "^" unary -> power
 ?atom: NUMBER -> number
      | STRING -> string
      | BRACKET+ -> ref
@@ -51,6 +51,8 @@ WORD: /[A-Za-z_][A-Za-z0-9_]*/
 %ignore /[ \t\r\n]+/
 """
 
+# `-` binds looser than `^` (-[x]^2 is -([x]^2)), as in PHP and JavaScript's Math.pow, which
+# REDCap's server and browser use; a power's exponent may carry a sign (2^-1, reported).
 _parser = Lark(GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=False)
 
 # Our grammar's binding strength, loosest first: an operand looser than its place is bracketed.

@@ -269,3 +269,29 @@ def test_min_and_max_are_written_with_force_minmax(tmp_path):
     again, report = import_texts(target)
     assert form_lines(again["enrolment"]) == form_lines(first["enrolment"])
     assert not [line for line in report.lines() if "only warns" in line or "@FORCE" in line]
+
+
+def test_decimal_bounds_keep_every_digit(tmp_path):
+    source = tmp_path / "f.csv"
+    source.write_text(",".join(f'"{title}"' for _key, title in COLUMNS) + "\r\n"
+                      "record_id,f,,text,ID,,,,,,,,,,,,,\r\n"
+                      "w,f,,text,W,,,number,0.12345678901234567890,99999999999999999999.5,,,,,,,,\r\n"
+                      "v,f,,text,V,,,number_2dp,-72.50,1.10,,,,,,,,\r\n",
+                      encoding="utf-8")
+    first, _report = import_texts(source)
+    form_file = tmp_path / "f.toml"
+    form_file.write_text(first["f"], encoding="utf-8")
+    exported = tmp_path / "out.csv"
+    report = export_form(load_form(form_file), redcap=exported)
+    rows = {r["Variable / Field Name"]: r for r in rows_of(exported)}
+    assert (rows["w"]["Text Validation Min"], rows["w"]["Text Validation Max"]) == (
+        "0.12345678901234567890", "99999999999999999999.5")
+    assert (rows["v"]["Text Validation Min"], rows["v"]["Text Validation Max"]) == ("-72.5", "1.1")
+    again, _report = import_texts(exported)
+    assert form_lines(again["f"]) == form_lines(first["f"])
+    assert [p for p in problems(report) if p[0] == "w"] == [
+        ("w", "min", "0.12345678901234567890 has more than 15 significant digits: REDCap compares "
+         "a value with Min/Max as a floating-point number, so it checks only about the first 15"),
+        ("w", "max", "99999999999999999999.5 has more than 15 significant digits: REDCap compares "
+         "a value with Min/Max as a floating-point number, so it checks only about the first 15")]
+    assert not [p for p in problems(report) if p[0] == "v"]

@@ -9,6 +9,7 @@ expressions written in REDCap's syntax by redcap_logic_export.py.
 
 import html
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from collector.forms.expressions.tree import Call, Compare, Literal, Logic, Ref
@@ -28,6 +29,8 @@ VALIDATION_BY_TYPE = {"integer": "integer", "date": "date_ymd", "datetime": "dat
 MAX_REDCAP_PLACES = 4
 MAX_RADIO_OPTIONS = 7  # above this our form shows a drop-down, so the export says dropdown
 EMAIL_DEFAULT_LENGTH = 254
+# REDCap checks numbers against Min/Max in floating point: about this many digits count.
+REDCAP_DIGITS = 15
 # Cells REDCap shows as HTML: &, < and > are escaped so they show as typed.
 HTML_CELLS = ("label", "note", "section")
 
@@ -204,6 +207,11 @@ class _Rows:
         self._bound_cells(field, row, entry)
         if row.get("min") or row.get("max"):
             row["annotation"] = FORCE_MINMAX  # else REDCap only warns; ours refuse
+        for key in ("min", "max"):
+            if _significant_digits(row.get(key, "")) > REDCAP_DIGITS:
+                entry.problem(key, f"{row[key]} has more than {REDCAP_DIGITS} significant digits: "
+                                   "REDCap compares a value with Min/Max as a floating-point "
+                                   f"number, so it checks only about the first {REDCAP_DIGITS}")
 
     def _bound_cells(self, field, row, entry):
         for key in ("min", "max"):
@@ -258,6 +266,8 @@ class _Rows:
             return local.isoformat(sep=" ", timespec="seconds" if local.second else "minutes")
         if hasattr(value, "isoformat"):
             return value.isoformat()
+        if isinstance(value, Decimal):
+            return format(value, "f")  # every digit as written, trailing zeros too
         return number_text(value)
 
     def _branching(self, field, section, row, entry):
@@ -312,3 +322,13 @@ class _Rows:
 def as_html(text):
     """Return text as REDCap should hold it to show it as typed (it renders labels as HTML)."""
     return html.escape(text, quote=False) if text else text
+
+
+def _significant_digits(text):
+    """Return how many significant digits a number written as text has (0 if not a number)."""
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return 0
+    digits = number.as_tuple().digits
+    return len("".join(map(str, digits)).lstrip("0")) if number.is_finite() else 0

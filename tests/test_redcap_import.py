@@ -566,3 +566,31 @@ def test_force_minmax_without_bounds_and_bounds_not_used_say_nothing_soft(tmp_pa
     found = problems(report)
     assert not [p for p in found if p[0] == "row 3"]
     assert not [p for p in found if "only warns" in p[2]]
+
+
+def test_text_ordered_against_a_number_reads_as_redcap_does_for_every_answer(tmp_path):
+    """REDCap: a number in the text is compared as a number; a blank or other text is false."""
+    from zoneinfo import ZoneInfo
+
+    from collector.forms.expressions.evaluate import evaluate
+    from collector.forms.expressions.grammar import parse
+    from collector.forms.expressions.typecheck import FieldFacts, check
+    path = write_dictionary(tmp_path / "d.csv", [
+        row("record_id"), row("score_text"),
+        row("high", branching="[score_text] > 5"), row("low", branching="[score_text] <= '5'"),
+        row("flag", "calc", choices="if([score_text] < 5, 1, 0)")])
+    fields, _drafts, report, texts = imported(path)
+    visit = fields["visit"]
+    assert visit["high"]["relevant"] == "number(${score_text}) > 5"
+    assert visit["low"]["relevant"] == "number(${score_text}) <= 5"
+    assert visit["flag"]["calculation"] == "if(number(${score_text}) < 5, 1, 0)"
+    assert not [line for line in report.lines() if "not translated" in line]
+    assert check_text("visit", texts[0]) is None
+    facts = {"score_text": FieldFacts("text")}
+    redcap = {"high": lambda n: n is not None and n > 5, "low": lambda n: n is not None and n <= 5,
+              "flag": lambda n: 1 if n is not None and n < 5 else 0}
+    for answer, number in ((None, None), ("7", 7), (" 5 ", 5), ("4.5", 4.5), ("abc", None)):
+        for name, theirs in redcap.items():
+            rule = visit[name].get("relevant") or visit[name]["calculation"]
+            ours = evaluate(check(parse(rule), facts), {"score_text": answer}, ZoneInfo("UTC"))
+            assert (ours is True if name != "flag" else ours) == theirs(number), (name, answer)

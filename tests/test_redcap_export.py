@@ -229,3 +229,69 @@ def test_export_refuses_to_overwrite(tmp_path):
     with pytest.raises(InterchangeError, match="already exists"):
         export_form(load_form(FORMS / "intake.toml"), redcap=target)
     assert target.read_text() == "keep me"
+
+
+def test_text_that_looks_like_html_comes_back_the_same(tmp_path):
+    """REDCap renders labels as HTML: the export escapes &, < and > so REDCap shows them as typed."""
+    source = tmp_path / "f.csv"
+    source.write_text(",".join(f'"{title}"' for _key, title in COLUMNS) + "\r\n"
+                      "record_id,f,A &lt;b&gt; section,text,ID &amp; key,,,,,,,,,,,,,\r\n"
+                      "q1,f,,text,Type &lt;b&gt; here,,Use &lt;i&gt; for x,,,,,,,,,,,\r\n"
+                      'q2,f,,radio,Pick <120 or >140,"1, &lt;5&gt; | 2, AT&amp;T | 3, <7",,,,,,,,,,,,\r\n',
+                      encoding="utf-8")
+    first, _report = import_texts(source)
+    assert 'label = "Type <b> here"' in first["f"] and '{ value = "1", label = "<5>" }' in first["f"]
+    form_file = tmp_path / "f.toml"
+    form_file.write_text(first["f"], encoding="utf-8")
+    exported = tmp_path / "out.csv"
+    export_form(load_form(form_file), redcap=exported)
+    rows = rows_of(exported)
+    assert rows[0]["Field Label"] == "ID &amp; key"
+    assert rows[1]["Section Header"] == "A &lt;b&gt; section"  # on the first field after the id
+    assert rows[1]["Field Label"] == "Type &lt;b&gt; here"
+    assert rows[1]["Field Note"] == "Use &lt;i&gt; for x"
+    assert rows[2]["Choices, Calculations, OR Slider Labels"] == "1, &lt;5&gt; | 2, AT&amp;T | 3, &lt;7"
+    again, report = import_texts(exported)
+    assert form_lines(again["f"]) == form_lines(first["f"])
+    assert not [line for line in report.lines() if "HTML" in line]
+
+
+def test_min_and_max_are_written_with_force_minmax(tmp_path):
+    """Our min/max refuse a value; REDCap's only warn unless the field has @FORCE-MINMAX."""
+    first, _report = import_texts(DATA / "cohort_study.csv")
+    (tmp_path / "enrolment.toml").write_text(first["enrolment"], encoding="utf-8")
+    target = tmp_path / "out.csv"
+    write_redcap(load_form(tmp_path / "enrolment.toml"), target)
+    rows = {r["Variable / Field Name"]: r for r in rows_of(target)}
+    for name in ("height_cm", "consent_date", "diabetes_dx_date"):
+        assert rows[name]["Field Annotation"] == "@FORCE-MINMAX"
+    assert rows["sex"]["Field Annotation"] == rows["bmi"]["Field Annotation"] == ""
+    again, report = import_texts(target)
+    assert form_lines(again["enrolment"]) == form_lines(first["enrolment"])
+    assert not [line for line in report.lines() if "only warns" in line or "@FORCE" in line]
+
+
+def test_decimal_bounds_keep_every_digit(tmp_path):
+    source = tmp_path / "f.csv"
+    source.write_text(",".join(f'"{title}"' for _key, title in COLUMNS) + "\r\n"
+                      "record_id,f,,text,ID,,,,,,,,,,,,,\r\n"
+                      "w,f,,text,W,,,number,0.12345678901234567890,99999999999999999999.5,,,,,,,,\r\n"
+                      "v,f,,text,V,,,number_2dp,-72.50,1.10,,,,,,,,\r\n",
+                      encoding="utf-8")
+    first, _report = import_texts(source)
+    form_file = tmp_path / "f.toml"
+    form_file.write_text(first["f"], encoding="utf-8")
+    exported = tmp_path / "out.csv"
+    report = export_form(load_form(form_file), redcap=exported)
+    rows = {r["Variable / Field Name"]: r for r in rows_of(exported)}
+    assert (rows["w"]["Text Validation Min"], rows["w"]["Text Validation Max"]) == (
+        "0.12345678901234567890", "99999999999999999999.5")
+    assert (rows["v"]["Text Validation Min"], rows["v"]["Text Validation Max"]) == ("-72.5", "1.1")
+    again, _report = import_texts(exported)
+    assert form_lines(again["f"]) == form_lines(first["f"])
+    assert [p for p in problems(report) if p[0] == "w"] == [
+        ("w", "min", "0.12345678901234567890 has more than 15 significant digits: REDCap compares "
+         "a value with Min/Max as a floating-point number, so it checks only about the first 15"),
+        ("w", "max", "99999999999999999999.5 has more than 15 significant digits: REDCap compares "
+         "a value with Min/Max as a floating-point number, so it checks only about the first 15")]
+    assert not [p for p in problems(report) if p[0] == "v"]

@@ -133,7 +133,7 @@ def test_cohort_report_says_what_each_row_became():
     assert "  row 3  enrol_intro -> form description" in lines
     assert "  row 4  consent_intro -> intro of section consent_consentement" in lines
     assert any(line.startswith("  row 10 age_years -> field age_years (integer, calculated)") for line in lines)
-    assert lines[-1] == "58 rows read; 12 items to review (marked !)."
+    assert lines[-1] == "58 rows read; 29 items to review (marked !)."
 
 
 def test_documentation_example():
@@ -236,6 +236,67 @@ def test_windows_1252_is_read_and_said(tmp_path):
             "accented letters in the labels") in problems(report)
 
 
+@pytest.mark.parametrize("encoding, bom, said", [
+    ("utf-16-le", b"\xff\xfe", "UTF-16 little-endian"),
+    ("utf-16-be", b"\xfe\xff", "UTF-16 big-endian"),
+    ("utf-16-le", b"", "UTF-16 little-endian"),
+    ("utf-16-be", b"", "UTF-16 big-endian"),
+])
+def test_utf16_is_decoded_and_said(tmp_path, encoding, bom, said):
+    """Excel's "Unicode Text": UTF-16, with or without its byte-order mark."""
+    path = write_dictionary(tmp_path / "d.csv", [row("record_id"), row("q", label="Возраст (лет) 🙂")],
+                            encoding="utf-8")
+    path.write_bytes(bom + path.read_text(encoding="utf-8").encode(encoding))
+    fields, _drafts, report, _texts = imported(path)
+    assert fields["visit"]["q"]["label"] == "Возраст (лет) 🙂"
+    assert [p.message for p in report.general] == [
+        f"{said} (Excel's \"Unicode Text\"): decoded as such"]
+
+
+def test_nul_bytes_in_a_file_that_is_not_utf16(tmp_path):
+    path = write_dictionary(tmp_path / "d.csv", [row("record_id"), row("q", label="before\x00after")],
+                            encoding="utf-8")
+    with pytest.raises(InterchangeError, match=r"d.csv: row 3: a NUL byte \(0x00\), and the file is "
+                                               r"not UTF-16 text"):
+        read_redcap(path)
+
+
+def test_utf16_that_does_not_decode(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_bytes(b"\xff\xfe" + "Variable".encode("utf-16-le") + b"\x00\xd8A\x00")
+    with pytest.raises(InterchangeError, match=r"d.csv: starts as UTF-16 little-endian but does not "
+                                               r"decode"):
+        read_redcap(path)
+
+
+@pytest.mark.parametrize("delimiter, said", [(";", "';' (Excel in a European locale)"),
+                                             ("\t", "tabs (Excel's \"Unicode Text\")")])
+def test_semicolons_or_tabs_between_columns(tmp_path, delimiter, said):
+    path = tmp_path / "d.csv"
+    with open(path, "w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+        writer.writerow(HEADER)
+        for cells in (row("record_id"), row("pick", "radio", label="Pick; one", choices="1, Yes | 0, No"),
+                      row("age", validation="integer", branching="[pick] = '1'")):
+            writer.writerow([cells.get(key, "") for key in KEYS])
+    fields, _drafts, report, _texts = imported(path)
+    assert fields["visit"]["pick"]["label"] == "Pick; one"
+    assert fields["visit"]["pick"]["choices"] == [{"value": "1", "label": "Yes"},
+                                                  {"value": "0", "label": "No"}]
+    assert fields["visit"]["age"]["relevant"] == "${pick} = '1'"
+    assert [p.message for p in report.general] == [f"columns are separated by {said}: read as such"]
+
+
+def test_utf16_with_tabs_as_excel_saves_unicode_text(tmp_path):
+    path = tmp_path / "d.csv"
+    lines = ["\t".join(HEADER), "\t".join(row("record_id").get(k, "") for k in KEYS),
+             "\t".join(row("q", label="Возраст").get(k, "") for k in KEYS)]
+    path.write_bytes("\ufeff".encode("utf-16-le") + "\r\n".join(lines).encode("utf-16-le"))
+    fields, _drafts, report, _texts = imported(path)
+    assert fields["visit"]["q"]["label"] == "Возраст"
+    assert len(report.general) == 2
+
+
 def test_utf8_without_bom(tmp_path):
     path = write_dictionary(tmp_path / "d.csv", [row("record_id"), row("név", label="Név ✓")],
                             encoding="utf-8")
@@ -293,17 +354,15 @@ def test_odd_text_long_labels_nul_and_blank_rows(tmp_path):
     path = write_dictionary(tmp_path / "d.csv", [
         row("record_id"), row("quoted", label='He said "100% $$ sure" 🙂'),
         [""] * 18, row("long", label=long_label, note="n" * 5000),
-        row("formula", label="=SUM(A1:A3)"), row("nul", label="before\x00after"),
+        row("formula", label="=SUM(A1:A3)"),
         row("multi", label="first line\nsecond line"), row("after_multi")])
     fields, _drafts, report, texts = imported(path)
     form = fields["visit"]
     assert form["quoted"]["label"] == 'He said "100% $$ sure" 🙂'
     assert form["long"]["label"] == long_label and len(form["long"]["hint"]) == 5000
     assert form["formula"]["label"] == "=SUM(A1:A3)"
-    assert form["nul"]["label"] == "beforeafter"
     assert form["multi"]["label"] == "first line\nsecond line"
-    assert [e.where for e in report.entries][-2:] == ["row 8", "row 10"]  # the label spans two lines
-    assert any("NUL characters" in p.message for p in report.general)
+    assert [e.where for e in report.entries][-2:] == ["row 7", "row 9"]  # the label spans two lines
     assert check_text("visit", texts[0]) is None
 
 
@@ -434,3 +493,104 @@ def test_a_score_adding_radio_codes_becomes_a_whole_number_calculation(tmp_path)
     values, _errors = validate_submission(spec, MultiDict({**answers, "weight_ticket": "72,5 kg"}),
                                           today=date(2026, 3, 2))
     assert values["weight_lb"] is None  # text that is not a number gives no weight, not an error
+
+
+# HTML in labels: REDCap shows them as HTML, so only real tags are markup.
+
+def test_less_than_and_greater_than_in_text_are_kept(tmp_path):
+    path = write_dictionary(tmp_path / "d.csv", [
+        row("record_id"),
+        row("bp", "radio", label="Systolic pressure <120 or >140?", note="Enter if age <18 or >65",
+            choices="1, <120 | 2, 120-140 | 3, >140 | 4, a<b>c", section="BP < 2 & > 1")])
+    fields, drafts, report, _texts = imported(path)
+    bp = fields["visit"]["bp"]
+    assert bp["label"] == "Systolic pressure <120 or >140?"
+    assert bp["hint"] == "Enter if age <18 or >65"
+    assert [c["label"] for c in bp["choices"]] == ["<120", "120-140", ">140", "ac"]
+    assert drafts[0].sections[0]["title"] == "BP < 2 & > 1"
+    assert problems(report) == [("row 3", "Choices, Calculations, OR Slider Labels",
+                                 "HTML tags were removed (REDCap shows them as formatting): <b>")]
+
+
+def test_removed_tags_are_named_and_entities_decoded(tmp_path):
+    path = write_dictionary(tmp_path / "d.csv", [
+        row("record_id"),
+        row("q", label='<span style="color:red">Type</span> &lt;b&gt;<br/>here<!-- x -->',
+            note="AT&amp;T &amp; co &copy;")])
+    fields, _drafts, report, _texts = imported(path)
+    assert fields["visit"]["q"]["label"] == "Type <b>\nhere"
+    assert fields["visit"]["q"]["hint"] == "AT&T & co ©"
+    assert problems(report) == [("row 3", "Field Label", "HTML tags were removed (REDCap shows them "
+                                 "as formatting): <span style=\"color:red\">, </span>, <br/>, "
+                                 "<!-- x -->")]
+
+
+# Text Validation Min/Max: a warning in REDCap unless @FORCE-MINMAX, a hard rule here.
+
+SOFT = ("REDCap only warns when a value is outside Text Validation Min/Max (it is still saved); "
+        "here a value outside is refused: loosen or remove the bound in the form file if such "
+        "values must be kept (with @FORCE-MINMAX REDCap refuses them too)")
+
+
+def test_soft_min_max_is_kept_as_a_rule_and_said(tmp_path):
+    path = write_dictionary(tmp_path / "d.csv", [
+        row("record_id"),
+        row("sbp", label="Systolic BP", validation="integer", min="80", max="200"),
+        row("dbp", label="Diastolic BP", validation="integer", min="40", max="120",
+            annotation="@FORCE-MINMAX"),
+        row("seen", validation="date_ymd", max="today"),
+        row("seen_forced", validation="date_ymd", min="[seen]", annotation="@HIDDEN @FORCE-MINMAX"),
+        row("low", validation="number", max="-1.5")])
+    fields, _drafts, report, _texts = imported(path)
+    form = fields["visit"]
+    assert (form["sbp"]["min"], form["sbp"]["max"]) == (80, 200)
+    assert (form["dbp"]["min"], form["dbp"]["max"]) == (40, 120)
+    assert form["seen"]["constraint"] == ". <= today()"
+    assert form["seen_forced"]["constraint"] == ". >= ${seen}"
+    assert form["low"]["max"] == Decimal("-1.5")
+    found = problems(report)
+    assert ("row 3", "Text Validation Min", SOFT) in found
+    assert ("row 5", "Text Validation Max", SOFT) in found
+    assert ("row 7", "Text Validation Max", SOFT) in found
+    assert not [p for p in found if p[0] == "row 4"]  # @FORCE-MINMAX: translated exactly
+    assert [p[1:] for p in found if p[0] == "row 6" and "while ${seen} is empty" not in p[2]] == [
+        ("Field Annotation", "action tag @HIDDEN is not supported: the field behaves as if it were "
+         "not there")]
+
+
+def test_force_minmax_without_bounds_and_bounds_not_used_say_nothing_soft(tmp_path):
+    path = write_dictionary(tmp_path / "d.csv", [
+        row("record_id"), row("age", validation="integer", annotation="@FORCE-MINMAX"),
+        row("name", min="1"), row("when", validation="datetime_ymd", min="now")])
+    _fields, _drafts, report, _texts = imported(path)
+    found = problems(report)
+    assert not [p for p in found if p[0] == "row 3"]
+    assert not [p for p in found if "only warns" in p[2]]
+
+
+def test_text_ordered_against_a_number_reads_as_redcap_does_for_every_answer(tmp_path):
+    """REDCap: a number in the text is compared as a number; a blank or other text is false."""
+    from zoneinfo import ZoneInfo
+
+    from collector.forms.expressions.evaluate import evaluate
+    from collector.forms.expressions.grammar import parse
+    from collector.forms.expressions.typecheck import FieldFacts, check
+    path = write_dictionary(tmp_path / "d.csv", [
+        row("record_id"), row("score_text"),
+        row("high", branching="[score_text] > 5"), row("low", branching="[score_text] <= '5'"),
+        row("flag", "calc", choices="if([score_text] < 5, 1, 0)")])
+    fields, _drafts, report, texts = imported(path)
+    visit = fields["visit"]
+    assert visit["high"]["relevant"] == "number(${score_text}) > 5"
+    assert visit["low"]["relevant"] == "number(${score_text}) <= 5"
+    assert visit["flag"]["calculation"] == "if(number(${score_text}) < 5, 1, 0)"
+    assert not [line for line in report.lines() if "not translated" in line]
+    assert check_text("visit", texts[0]) is None
+    facts = {"score_text": FieldFacts("text")}
+    redcap = {"high": lambda n: n is not None and n > 5, "low": lambda n: n is not None and n <= 5,
+              "flag": lambda n: 1 if n is not None and n < 5 else 0}
+    for answer, number in ((None, None), ("7", 7), (" 5 ", 5), ("4.5", 4.5), ("abc", None)):
+        for name, theirs in redcap.items():
+            rule = visit[name].get("relevant") or visit[name]["calculation"]
+            ours = evaluate(check(parse(rule), facts), {"score_text": answer}, ZoneInfo("UTC"))
+            assert (ours is True if name != "flag" else ours) == theirs(number), (name, answer)

@@ -1,7 +1,8 @@
 """Read and write the CSV file of a REDCap data dictionary: its 18 columns, its encodings.
 
 REDCap exports the dictionary as UTF-8 with a byte-order mark and CRLF line
-ends; spreadsheet programs on Windows often save it back as Windows-1252.
+ends; spreadsheet programs on Windows often save it back as Windows-1252, or
+as UTF-16 ("Unicode Text").
 Rows keep the line number a spreadsheet or text editor shows (header = 1),
 even when a quoted cell spans several lines.
 """
@@ -40,6 +41,12 @@ TITLES = dict(COLUMNS)
 OLDEST_WIDTH = 16
 # Far beyond any real dictionary; keeps a wrong file from filling memory row by row.
 MAX_CELL = 1_000_000
+# What may separate the columns, comma first: European Excel saves ";", "Unicode Text" tabs.
+DELIMITERS = {",": "commas", ";": "';' (Excel in a European locale)",
+              "\t": "tabs (Excel's \"Unicode Text\")"}
+# UTF-16 without a byte-order mark: this many first bytes, this share of pairs with one NUL.
+UTF16_SAMPLE = 512
+UTF16_SHARE = 0.9
 
 
 @dataclass
@@ -76,7 +83,8 @@ def read_dictionary(path):
     if not text.strip():
         raise InterchangeError(f"{path}: the file is empty, not a REDCap data dictionary")
     csv.field_size_limit(MAX_CELL)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    delimiter = _delimiter(text, notes)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows, width, line = [], 0, 1
     try:
         header = next(reader)
@@ -93,6 +101,14 @@ def read_dictionary(path):
 
 
 def _decode(raw, path, notes):
+    utf16 = _utf16(raw)
+    if utf16:
+        return _decode_utf16(raw, utf16, path, notes)
+    if b"\x00" in raw:
+        line = raw[:raw.index(b"\x00")].count(b"\n") + 1
+        raise InterchangeError(f"{path}: row {line}: a NUL byte (0x00), and the file is not UTF-16 "
+                               "text: not a CSV file a spreadsheet saved; save the dictionary "
+                               "again as CSV (UTF-8)")
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
@@ -102,6 +118,51 @@ def _decode(raw, path, notes):
     notes.append(("file", "not UTF-8: read as Windows-1252 (what Excel saves on Windows); "
                           "check accented letters in the labels"))
     return raw.decode("cp1252", errors="replace")
+
+
+def _utf16(raw):
+    """Return "utf-16-le" / "utf-16-be" when `raw` is UTF-16 (a BOM, or NUL every other byte)."""
+    if raw.startswith(b"\xff\xfe"):
+        return "utf-16-le"
+    if raw.startswith(b"\xfe\xff"):
+        return "utf-16-be"
+    # The header is ASCII, so UTF-16 without a BOM has a NUL in every pair, on one side.
+    pairs = [raw[index:index + 2] for index in range(0, min(len(raw), UTF16_SAMPLE) - 1, 2)]
+    if len(pairs) < 4:
+        return None
+    for encoding, nul_side in (("utf-16-le", 1), ("utf-16-be", 0)):
+        if sum(1 for pair in pairs if pair[nul_side] == 0 and pair[1 - nul_side] != 0) \
+                >= UTF16_SHARE * len(pairs):
+            return encoding
+    return None
+
+
+def _decode_utf16(raw, encoding, path, notes):
+    endian = encoding.split("-")[-1]
+    words = "little-endian" if endian == "le" else "big-endian"
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise InterchangeError(f"{path}: starts as UTF-16 {words} but does not decode at byte "
+                               f"{error.start} ({error.reason}): save the dictionary again as "
+                               "CSV (UTF-8)") from None
+    notes.append(("file", f"UTF-16 {words} (Excel's \"Unicode Text\"): decoded as such"))
+    return text.removeprefix("\ufeff")
+
+
+def _delimiter(text, notes):
+    """Return the character between columns: the one whose header starts as REDCap's does."""
+    first_line = text.lstrip("\r\n").split("\n", 1)[0]
+    for delimiter, words in DELIMITERS.items():
+        try:
+            header = next(csv.reader([first_line], delimiter=delimiter, strict=True))
+        except (csv.Error, StopIteration):
+            continue
+        if len(header) >= OLDEST_WIDTH and _plain(header[0]) == _plain(COLUMNS[0][1]):
+            if delimiter != ",":
+                notes.append(("file", f"columns are separated by {words}: read as such"))
+            return delimiter
+    return ","  # the header check then says what is wrong
 
 
 def _check_header(header, path, notes):

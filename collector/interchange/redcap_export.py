@@ -7,7 +7,9 @@ section intros and the form description as descriptive rows, and our
 expressions written in REDCap's syntax by redcap_logic_export.py.
 """
 
+import html
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from collector.forms.expressions.tree import Call, Compare, Literal, Logic, Ref
@@ -15,7 +17,7 @@ from collector.interchange.draft import InterchangeError, words
 from collector.interchange.empty_answers import emptiable_in_spec, source_tree
 from collector.interchange.redcap_csv import write_dictionary
 from collector.interchange.redcap_fields import PATTERNS
-from collector.interchange.redcap_import import bound_message, bound_phrase
+from collector.interchange.redcap_import import FORCE_MINMAX, bound_message, bound_phrase
 from collector.interchange.redcap_logic import number_text
 from collector.interchange.redcap_logic_export import CannotExport, to_redcap
 from collector.interchange.report import Report
@@ -27,6 +29,10 @@ VALIDATION_BY_TYPE = {"integer": "integer", "date": "date_ymd", "datetime": "dat
 MAX_REDCAP_PLACES = 4
 MAX_RADIO_OPTIONS = 7  # above this our form shows a drop-down, so the export says dropdown
 EMAIL_DEFAULT_LENGTH = 254
+# REDCap checks numbers against Min/Max in floating point: about this many digits count.
+REDCAP_DIGITS = 15
+# Cells REDCap shows as HTML: &, < and > are escaped so they show as typed.
+HTML_CELLS = ("label", "note", "section")
 
 
 def write_redcap(spec, path):
@@ -130,7 +136,7 @@ class _Rows:
         if kind in ("choice", "multi_choice"):
             row["type"] = "checkbox" if kind == "multi_choice" else (
                 "radio" if len(field.choices) <= MAX_RADIO_OPTIONS else "dropdown")
-            row["choices"] = " | ".join(f"{c.value}, {c.label}" for c in field.choices)
+            row["choices"] = " | ".join(f"{c.value}, {as_html(c.label)}" for c in field.choices)
             self._check_codes(field, entry)
         elif kind == "boolean":
             row["type"] = "yesno"
@@ -198,6 +204,16 @@ class _Rows:
                                          "check the choices column")
 
     def _bounds(self, field, row, entry):
+        self._bound_cells(field, row, entry)
+        if row.get("min") or row.get("max"):
+            row["annotation"] = FORCE_MINMAX  # else REDCap only warns; ours refuse
+        for key in ("min", "max"):
+            if _significant_digits(row.get(key, "")) > REDCAP_DIGITS:
+                entry.problem(key, f"{row[key]} has more than {REDCAP_DIGITS} significant digits: "
+                                   "REDCap compares a value with Min/Max as a floating-point "
+                                   f"number, so it checks only about the first {REDCAP_DIGITS}")
+
+    def _bound_cells(self, field, row, entry):
         for key in ("min", "max"):
             value = getattr(field, key)
             if value is not None:
@@ -250,6 +266,8 @@ class _Rows:
             return local.isoformat(sep=" ", timespec="seconds" if local.second else "minutes")
         if hasattr(value, "isoformat"):
             return value.isoformat()
+        if isinstance(value, Decimal):
+            return format(value, "f")  # every digit as written, trailing zeros too
         return number_text(value)
 
     def _branching(self, field, section, row, entry):
@@ -289,6 +307,7 @@ class _Rows:
     def _add(self, row, entry=None):
         if entry is not None:  # the header is row 1, as a spreadsheet shows it
             entry.where = f"row {len(self.rows) + 2}"
+        row = {key: as_html(value) if key in HTML_CELLS else value for key, value in row.items()}
         self.rows.append({"form": self.spec.name, **{k: v for k, v in row.items() if v}})
 
     def _unused(self, name):
@@ -298,3 +317,18 @@ class _Rows:
             candidate = f"{name}_{number}"
         self.taken.add(candidate)
         return candidate
+
+
+def as_html(text):
+    """Return text as REDCap should hold it to show it as typed (it renders labels as HTML)."""
+    return html.escape(text, quote=False) if text else text
+
+
+def _significant_digits(text):
+    """Return how many significant digits a number written as text has (0 if not a number)."""
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return 0
+    digits = number.as_tuple().digits
+    return len("".join(map(str, digits)).lstrip("0")) if number.is_finite() else 0

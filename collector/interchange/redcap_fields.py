@@ -39,18 +39,25 @@ PATTERNS = {
     "postalcode_canada": "[A-Za-z][0-9][A-Za-z] ?[0-9][A-Za-z][0-9]",
 }
 MAX_INTEGER = 2_147_483_647  # our integer columns
-TAG = re.compile(r"<[^>]*>")
-LINE_BREAK = re.compile(r"<\s*br\s*/?\s*>|</\s*(p|div|li)\s*>", re.IGNORECASE)
+# What a browser takes for markup: `<` or `</` then a letter (so "<120 or >140" is text), or a
+# comment. REDCap shows labels as HTML, so these never reach the screen as typed.
+TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*\b[^<>]*>|<!--.*?-->", re.DOTALL)
+LINE_BREAK = re.compile(r"<br\b[^<>]*>|</(p|div|li)\s*>", re.IGNORECASE)
+MAX_TAGS_NAMED = 10
 PIPING = re.compile(r"\[[A-Za-z][A-Za-z0-9_-]*(\([^()\[\]]*\))?(:[A-Za-z-]+)?\]")
 ACTION_TAG = re.compile(r"@[A-Z][A-Z0-9_-]*")
 
 
 def clean_text(text, entry, column):
-    """Return a label or note without HTML, reporting removed tags and piping."""
-    if TAG.search(text):
-        text = LINE_BREAK.sub("\n", text)
-        text = TAG.sub("", text)
-        entry.problem(column, "HTML formatting (tags) was removed: the text is shown plain")
+    """Return a label or note as REDCap shows it: tags removed (and named), entities decoded."""
+    tags = list(dict.fromkeys(match.group(0) for match in TAG.finditer(text)))
+    if tags:
+        text = TAG.sub("", LINE_BREAK.sub("\n", text))
+        named = ", ".join(tag[:60] for tag in tags[:MAX_TAGS_NAMED])
+        more = f" and {len(tags) - MAX_TAGS_NAMED} more" if len(tags) > MAX_TAGS_NAMED else ""
+        entry.problem(column, f"HTML tags were removed (REDCap shows them as formatting): "
+                              f"{named}{more}")
+    # Decoded after the tags are gone: "&lt;b&gt;" is text REDCap shows as "<b>".
     text = html.unescape(text).strip()
     piped = sorted(set(match.group(0) for match in PIPING.finditer(text)))
     if piped:

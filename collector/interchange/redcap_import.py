@@ -20,6 +20,11 @@ from collector.interchange.redcap_fields import action_tags, clean_text, field_f
 from collector.interchange.redcap_logic import FieldInfo, Untranslatable, translate
 from collector.interchange.report import Entry, Report
 
+# REDCap's Min/Max warn unless the annotation has this tag; ours always refuse.
+FORCE_MINMAX = "@FORCE-MINMAX"
+SOFT_BOUNDS = ("REDCap only warns when a value is outside Text Validation Min/Max (it is still "
+               "saved); here a value outside is refused: loosen or remove the bound in the form "
+               "file if such values must be kept (with @FORCE-MINMAX REDCap refuses them too)")
 # Cells that carry REDCap layout only: reported, never translated.
 LAYOUT_ONLY = {
     "alignment": "Custom Alignment is not used: the collector lays out every field the same way",
@@ -300,8 +305,11 @@ class _Instrument:
             used.add("choices")
             self._calculation(field, row, entry)
         rules = field.pop("_bound_rules", ())
+        bounds = [key for key in ("min", "max") if key in field]
         if rules:
-            self._bound_constraint(field, rules, entry)
+            bounds += self._bound_constraint(field, rules, entry)
+        if bounds and FORCE_MINMAX not in action_tags(row["annotation"]):
+            entry.problem(TITLES[min(bounds, key=("min", "max").index)], SOFT_BOUNDS)
         if row["matrix_group"]:
             used.add("matrix_group")
             entry.problem(TITLES["matrix_group"], f"matrix group {row['matrix_group']!r}: imported "
@@ -343,7 +351,8 @@ class _Instrument:
         field["calculation"] = text
 
     def _bound_constraint(self, field, rules, entry):
-        parts, phrases = [], []
+        """Write today/[field] bounds as the constraint; return the keys (min, max) it holds."""
+        parts, phrases, keys = [], [], []
         for key, raw in rules:
             column = TITLES[key]
             target = self._bound_target(field, raw, entry, column)
@@ -352,9 +361,11 @@ class _Instrument:
             operator = ">=" if key == "min" else "<="
             parts.append(f". {operator} {target[0]}")
             phrases.append(bound_phrase(field["type"], key, target[1]))
+            keys.append(key)
         if parts:
             field["constraint"] = " and ".join(parts)
             field["constraint_message"] = bound_message(phrases)
+        return keys
 
     def _bound_target(self, field, raw, entry, column):
         """Return (expression, words) for today / [field] as a bound, or None (reported)."""
@@ -403,7 +414,10 @@ class _Instrument:
     @staticmethod
     def _annotation(value, entry):
         column = TITLES["annotation"]
-        tags = action_tags(value)
+        # @FORCE-MINMAX makes REDCap refuse values outside Min/Max, as our min/max do.
+        tags = [tag for tag in action_tags(value) if tag != FORCE_MINMAX]
+        if not tags and FORCE_MINMAX in value:
+            return
         if len(tags) == 1:
             entry.problem(column, f"action tag {tags[0]} is not supported: the field behaves "
                                   "as if it were not there")

@@ -28,9 +28,9 @@ GRAMMAR = r"""
 ?and_expr: compare | and_expr AND compare -> and_
 ?compare: sum | sum COMPARE sum -> compare
 ?sum: product | sum ADD product -> arith
-?product: power | product MUL power -> arith
-?power: unary | unary "^" unary -> power
-?unary: atom | "-" unary -> negate
+?product: unary | product MUL unary -> arith
+?unary: power | "-" unary -> negate
+?power: atom | atom "^" unary -> power
 ?atom: NUMBER -> number
      | STRING -> string
      | BRACKET+ -> ref
@@ -51,6 +51,8 @@ WORD: /[A-Za-z_][A-Za-z0-9_]*/
 %ignore /[ \t\r\n]+/
 """
 
+# `-` binds looser than `^` (-[x]^2 is -([x]^2)), as in PHP and JavaScript's Math.pow, which
+# REDCap's server and browser use; a power's exponent may carry a sign (2^-1, reported).
 _parser = Lark(GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=False)
 
 # Our grammar's binding strength, loosest first: an operand looser than its place is bracketed.
@@ -301,8 +303,11 @@ class _Translator:
             return self._checkbox_test(left, op, right, at)
         if left.field is not None and left.field.type == "boolean":
             return self._yes_no_test(left, op, right, at)
-        if left.field is not None and left.field.type == "choice" and right.literal is not None:
+        if left.field is not None and left.field.type == "choice" and right.literal is not None \
+                and not (op in ORDERING and _some_codes_numeric(left.field)):
             return self._choice_test(left, op, right, at)
+        if op in ORDERING:
+            left, right = self._numeric_sides(left, right, op)
         left, right = self._coerce(left, right), self._coerce(right, left)
         for side in (left, right):
             if side.kind in ("multi", "word", "checkbox"):
@@ -314,6 +319,19 @@ class _Translator:
             raise Untranslatable(f"text can be compared only with = or <> (not {op}); "
                                  f"{left.text} is text", at)
         return Out(f"{left.bracket(SUM)} {op} {right.bracket(SUM)}", "boolean", COMPARISON, at=at)
+
+    def _numeric_sides(self, left, right, op):
+        """REDCap orders two values as numbers when both are: a text or radio field against a
+        number is number(${q}), empty (so false) while it holds no number, as there."""
+        def textual(side):
+            return side.field is not None and side.field.type in ("text", "choice")
+
+        def numeric(side):
+            return side.kind in ("integer", "decimal") or (
+                isinstance(side.literal, str) and _as_number(side.literal) is not None)
+        if (textual(left) and numeric(right)) or (textual(right) and numeric(left)):
+            return self.number(left, repr(op)), self.number(right, repr(op))
+        return left, right
 
     def _emptiness(self, operand, op, at):
         if op not in ("=", "!="):
@@ -567,6 +585,12 @@ def _as_number_field(out, where):
                              f"({', '.join(codes)}), so {where} cannot use it as a number", out.at)
     whole = out.field.type == "choice" and all(re.fullmatch(WHOLE_NUMBER_TEXT, code) for code in codes)
     return Out(f"number({out.text})", "integer" if whole else "decimal", ATOM, at=out.at)
+
+
+def _some_codes_numeric(field):
+    """A radio whose codes are not all numbers: REDCap orders the numeric ones as numbers."""
+    numbers = [_as_number(code) is not None for code in field.choices]
+    return any(numbers) and not all(numbers)
 
 
 def _split_reference(inside):

@@ -7,7 +7,6 @@ report and in the file, and checks again, so every file written loads.
 
 import os
 import tempfile
-from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -176,18 +175,10 @@ def write_forms(settled, directory, force=False, dry_run=False):
 
 
 def _refuse_name_clash(directory, targets):
-    specs = {}
-    for path in sorted(directory.glob("*.toml")):
-        try:
-            specs[path.stem] = load_form(path)
-        except SpecError:
-            continue  # a broken form file of its own is not this import's business
-    with tempfile.TemporaryDirectory() as scratch:
-        for path, text in targets:
-            scratch_path = Path(scratch) / path.name
-            scratch_path.write_text(text, encoding="utf-8")
-            specs[path.stem] = load_form(scratch_path)
-    clash = relation_clash(specs)
+    # Names are all relation_clash needs: every form file there (loadable or not, its table
+    # may exist) and the new ones, which settle() has already loaded.
+    names = {path.stem for path in directory.glob("*.toml")} | {path.stem for path, _ in targets}
+    clash = relation_clash(names)
     if clash:
         form, other, kind = clash
         raise InterchangeError(f"the form name {form!r} is already the name of form {other!r}'s "

@@ -20,9 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from collector.db.sqltext import sql_literal
-from collector.forms.expressions.tree import (
-    DIV_PLACES, NUMBER_TEXT, NUMBER_TEXT_MAX, NUMBER_TEXT_TRIM, Arith, Call, Compare, IsEmpty,
-    Literal, Logic, Negate, Ref)
+from collector.forms.expressions.tree import DIV_PLACES, NUMBER_TEXT, NUMBER_TEXT_MAX, NUMBER_TEXT_TRIM
 
 _SCALE_UP = "1" + "0" * DIV_PLACES
 _SCALE_DOWN = "0." + "0" * (DIV_PLACES - 1) + "1"

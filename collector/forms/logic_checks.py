@@ -22,8 +22,7 @@ def check_logic(path, fields, sections, error):
     `fields` and `sections` are the checked dicts; `error(name, problem)`
     makes the SpecError for a field or section.
     """
-    facts = {f["name"]: FieldFacts(f["type"], tuple(c["value"] for c in f.get("choices", ())))
-             for f in fields}
+    facts = {f["name"]: FieldFacts.of(f) for f in fields}
     by_section = {}
     for section in sections:
         section["relevant"] = _expression(section, "relevant", facts, None, "boolean",

@@ -88,8 +88,7 @@ def _close(fixed, rules):
 
 def facts_of(draft):
     """Return the type checker's FieldFacts of every typed field of a draft."""
-    return {f["name"]: FieldFacts(f["type"], tuple(c["value"] for c in f.get("choices", ())))
-            for f in draft.fields if f.get("type")}
+    return {f["name"]: FieldFacts.of(f) for f in draft.fields if f.get("type")}
 
 
 def _checked(text, facts, this=None):

@@ -136,8 +136,7 @@ def _plan(rows, instruments, entries, record_row):
         for row in form_rows:
             field = plan.fields.get(row.line)
             if field is not None:
-                facts[field["name"]] = FieldFacts(field["type"], tuple(
-                    c["value"] for c in field.get("choices", ())))
+                facts[field["name"]] = FieldFacts.of(field)
         plan.facts[name] = facts
     plan.record = plan.fields.get(record_row.line)
     return plan

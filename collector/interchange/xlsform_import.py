@@ -626,22 +626,21 @@ class _SurveyImport:
     def _infer_calculated_types(self):
         pending = [f for f in self.draft.fields if not f["type"]]
         while pending:
-            facts = {f["name"]: FieldFacts(f["type"], tuple(c["value"] for c in f.get("choices", ())))
-                     for f in self.draft.fields if f["type"]}
+            facts = {f["name"]: FieldFacts.of(f) for f in self.draft.fields if f["type"]}
             progress, failures = False, {}
-            for field in pending:
+            for calculated in pending:
                 try:
-                    tree = check(parse(field["calculation"]), facts)
+                    tree = check(parse(calculated["calculation"]), facts)
                 except ExpressionError as error:
-                    failures[field["name"]] = error
+                    failures[calculated["name"]] = error
                     continue
-                field["type"] = INFERRED_TYPES[tree.type]
-                self.draft.origins[field["name"]].became = self._became(field)
+                calculated["type"] = INFERRED_TYPES[tree.type]
+                self.draft.origins[calculated["name"]].became = self._became(calculated)
                 progress = True
             pending = [f for f in pending if not f["type"]]
             if not progress:
-                for field in pending:
-                    self._drop_uninferred(field, failures[field["name"]])
+                for calculated in pending:
+                    self._drop_uninferred(calculated, failures[calculated["name"]])
                 return
 
     def _drop_uninferred(self, field, error):

@@ -12,8 +12,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from collector.forms.expressions.grammar import ExpressionError
-from collector.forms.expressions.tree import (NUMBER_TYPES, WHOLE_NUMBER_TEXT, Arith, Call,
-                                               Compare, IsEmpty, Literal, Logic, Negate, Ref)
+from collector.forms.expressions.tree import NUMBER_TYPES, WHOLE_NUMBER_TEXT, IsEmpty, Literal, Ref
 
 # How each field type reads inside an expression.
 REF_TYPES = {"integer": "integer", "decimal": "decimal", "date": "date", "datetime": "datetime",
@@ -30,6 +29,11 @@ class FieldFacts:
     """What the checker needs to know of a field."""
     type: str
     choices: tuple = ()
+
+    @classmethod
+    def of(cls, field):
+        """Return the facts of a field written as a form-file dict (type, choices)."""
+        return cls(field["type"], tuple(choice["value"] for choice in field.get("choices", ())))
 
 
 def check(tree, fields, this=None):

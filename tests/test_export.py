@@ -63,7 +63,7 @@ def test_export_of_a_million_rows_keeps_memory_flat(million_rows, engine, tmp_pa
     with open(target, newline="") as exported:
         reader = csv.reader(exported)
         header = next(reader)
-        assert header == ["id", "submission_id", "submitted_at", "entered_by", "form_version",
+        assert header == ["id", "submission_id", "submitted_at", "entered_by", "form_version", "review_status",
                           *[f.name for f in million_rows.fields]]
         assert sum(1 for _ in reader) == ROWS
     assert memory.growth_mb < MAX_GROWTH_MB

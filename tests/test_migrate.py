@@ -211,3 +211,19 @@ def test_a_rule_reading_a_retyped_column_waits_for_it(form, engine):
     assert f"{form.name}: DRIFT rules of field bonus not applied in the database until column " \
            "score has the form's type (see DRIFT above): relevant" in changes
     assert not any("added check" in c for c in changes)
+
+
+def test_a_table_from_before_review_statuses_gets_the_column_filled_and_checked(form, engine):
+    form(AGE)
+    with engine.begin() as conn:  # the table as versions before review statuses made it
+        conn.execute(text(f"ALTER TABLE {form.name} DROP COLUMN review_status CASCADE"))
+    insert(engine, form.name, age=30)
+    changes = form(AGE)
+    assert f"{form.name}: added column review_status (TEXT)" in changes
+    assert any("added check review_status_of_" in change for change in changes)
+    assert columns(engine, form.name)["review_status"]["nullable"] is False
+    with engine.connect() as conn:
+        assert conn.execute(text(f"SELECT review_status FROM {form.name}")).scalar() == "unreviewed"
+    with pytest.raises(Exception, match="review_status_of_"):
+        insert(engine, form.name, age=31, review_status="approved by me")
+    assert form(AGE) == []

@@ -22,6 +22,7 @@ def test_columns_have_postgres_types_and_not_null(app, engine):
         ("submitted_at", "timestamp with time zone", "timestamptz", "NO"),
         ("entered_by", "text", "text", "YES"),
         ("form_version", "text", "text", "NO"),
+        ("review_status", "text", "text", "NO"),
         ("participant_id", "text", "text", "NO"),
         ("site", "text", "text", "NO"),
         ("visit_at", "timestamp with time zone", "timestamptz", "NO"),

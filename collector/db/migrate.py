@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import inspect, text
 
+from collector.db import review
 from collector.db.checks import checks_of
 from collector.db.schema import column_comment, metadata_columns, table_comment
 from collector.db.sqltext import ddl
@@ -74,7 +75,17 @@ def _sync_table(conn, spec, table):
             changes += _orphan_column(conn, name, column_name, reflected)
     retyped = {column.name for column in table.columns if column.name in found
                and _sql_type(conn, column.type) != _sql_type(conn, found[column.name]["type"])}
-    return changes + _sync_checks(conn, spec, has_rows, retyped) + _sync_index(conn, name)
+    return (changes + _sync_checks(conn, spec, has_rows, retyped) + _sync_review_check(conn, name)
+            + _sync_index(conn, name))
+
+
+def _sync_review_check(conn, table):
+    """Add the review-status CHECK to a table made before review statuses existed."""
+    name = review.check_name(table)
+    if name in {c["name"] for c in inspect(conn).get_check_constraints(table)}:
+        return []
+    conn.execute(text(f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({review.check_sql()})"))
+    return [Change(table, f"added check {name} ({review.check_sql()})")]
 
 
 def _sql_type(conn, sql_type):
@@ -90,9 +101,13 @@ def _sync_index(conn, table):
 
 
 def _add_column(conn, table, column, has_rows):
-    not_null = not column.nullable and not has_rows
+    # A column with a default fills old rows with it, so it can be NOT NULL at once.
+    default = (str(column.server_default.arg.compile(dialect=conn.dialect))
+               if column.server_default is not None else None)
+    not_null = not column.nullable and (not has_rows or default is not None)
     sql_type = column.type.compile(dialect=conn.dialect)
     conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column.name} {sql_type}"
+                      + (f" DEFAULT {default}" if default is not None else "")
                       + (" NOT NULL" if not_null else "")))
     if column.nullable or not_null:
         return Change(table, f"added column {column.name} ({sql_type})")

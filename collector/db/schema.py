@@ -5,8 +5,9 @@ every column carries its label, hint, rules and choice labels.
 """
 
 from sqlalchemy import (ARRAY, BigInteger, Boolean, CheckConstraint, Column, Date, DateTime,
-                        Identity, Index, Integer, Numeric, Table, Text, Uuid, func)
+                        Identity, Index, Integer, Numeric, Table, Text, Uuid, func, text)
 
+from collector.db import review
 from collector.db.checks import always_required, field_checks
 from collector.db.sqltext import ddl
 from collector.forms.names import time_index_name
@@ -33,6 +34,9 @@ def metadata_columns():
                                            "(from their invite); empty on public forms."),
         Column("form_version", Text, nullable=False,
                comment="Hash of the form file the row was entered with."),
+        Column(review.COLUMN, Text, nullable=False, server_default=text(f"'{review.DEFAULT}'"),
+               comment="Review of the row in the PI area: " + ", ".join(review.STATUSES)
+                       + ". Each change and its query text are in audit_trail."),
     ]
 
 
@@ -51,6 +55,7 @@ def build_table(spec, metadata):
     columns = metadata_columns() + [field_column(spec, f) for f in spec.fields]
     checks = [CheckConstraint(ddl(sql), name=name)
               for field in spec.fields for name, sql in field_checks(spec, field)]
+    checks.append(CheckConstraint(review.check_sql(), name=review.check_name(spec.name)))
     # Per-day counts and "since" queries (the PI's chart, Dataclips) filter on time.
     by_time = Index(time_index_name(spec.name), "submitted_at")
     return Table(spec.name, metadata, *columns, *checks, by_time, comment=table_comment(spec))

@@ -9,6 +9,7 @@ create_all rebuilds them from the form files each time; views hold no data.
 from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 
+from collector.db import review
 from collector.db.schema import field_rules, metadata_columns, shown_source
 from collector.db.sqltext import ddl, sql_literal
 from collector.forms.names import labelled_view_name
@@ -22,7 +23,8 @@ CODEBOOK_COLUMNS = ("form", "form_title", "position", "field", "label", "type", 
 
 def labelled_select(spec):
     """Return the SELECT behind <form>_labelled."""
-    columns = [c.name for c in metadata_columns()]
+    columns = [review.labelled_sql() if c.name == review.COLUMN else c.name
+               for c in metadata_columns()]
     for field in spec.fields:
         columns.append(_labelled_column(field) if field.choices else field.name)
     return f"SELECT {', '.join(columns)} FROM {spec.name}"

@@ -151,7 +151,8 @@ def _insert(table, gated):
     are bound parameters named after their columns, so the statement is built
     and compiled only once per table.
     """
-    columns = [c.name for c in table.columns if c.name not in ("id", "entered_by")]
+    # The database fills in id, and review_status with its default (unreviewed).
+    columns = [c.name for c in table.columns if c.name not in ("id", "entered_by", "review_status")]
     binds = [bindparam(name, type_=table.c[name].type) for name in columns]
     active = (invites.c.id == bindparam(INVITE_PARAMETER), invites.c.revoked_at.is_(None))
     if gated:

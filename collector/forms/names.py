@@ -24,7 +24,8 @@ RESERVED_WORDS = frozenset("""
 """.split())
 
 # Columns every form table has; a field may not take their names.
-METADATA_COLUMNS = ("id", "submission_id", "submitted_at", "entered_by", "form_version")
+METADATA_COLUMNS = ("id", "submission_id", "submitted_at", "entered_by", "form_version",
+                    "review_status")
 
 # PostgreSQL's system columns exist in every table: CREATE TABLE refuses a
 # column of the same name ("conflicts with a system column name").

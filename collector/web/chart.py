@@ -9,10 +9,14 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from collector.db.rows import NO_INVITE
+
 DAYS = 30
-WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 220, 36, 28, 10
+# The rows page is as wide as its data; the chart is drawn for about 60rem (the CSS caps it),
+# with room on the right so the last day's label is not cut off.
+WIDTH, HEIGHT, LEFT, RIGHT, BOTTOM, TOP = 960, 200, 36, 24, 28, 10
+LABEL_EVERY = 3     # days; counted back from today, so today always has its label
 SERIES_CLASSES = 8  # colours in collector.css: .series-0 … .series-7
-NO_INVITE = "(no invite)"
 OTHERS = "Everyone else"
 
 
@@ -35,6 +39,8 @@ class Chart:
     counts: list          # [(day, name, count)] for the table
     width: int = WIDTH
     height: int = HEIGHT
+    left: int = LEFT
+    right: int = WIDTH - RIGHT   # where the plot ends
 
 
 def daily_counts(conn, table, timezone, today):
@@ -77,7 +83,7 @@ def build_chart(counts, today):
     totals = {d: sum(n for day, _name, n in counts if day == d) for d in days}
     peak = max(max(totals.values(), default=0), 1)
     plot_height = HEIGHT - BOTTOM - TOP
-    slot = (WIDTH - LEFT) / DAYS
+    slot = (WIDTH - LEFT - RIGHT) / DAYS
     bars, stacked = [], dict.fromkeys(days, 0)
     for day, name, count in counts:
         height = count / peak * plot_height
@@ -86,5 +92,6 @@ def build_chart(counts, today):
                         width=slot - 2, height=height, series=series[name],
                         title=f"{day:%Y-%m-%d}: {name}, {count}"))
     ticks = [(HEIGHT - BOTTOM - plot_height * f, round(peak * f)) for f in (0, 0.5, 1)]
-    labels = [(LEFT + i * slot + slot / 2, f"{d:%m-%d}") for i, d in enumerate(days) if i % 5 == 4]
+    labels = [(LEFT + i * slot + slot / 2, f"{d:%m-%d}") for i, d in enumerate(days)
+              if (DAYS - 1 - i) % LABEL_EVERY == 0]
     return Chart(bars, [(p, series[p]) for p in people], ticks, labels, counts)

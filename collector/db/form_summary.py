@@ -35,7 +35,7 @@ class RowCount:
 
 def round_roughly(number):
     """Round to three significant digits: 1,003,456 -> 1,000,000 (an estimate is no more exact)."""
-    return int(round(number, 2 - len(str(int(number)))))
+    return int(round(number, 3 - len(str(int(number)))))
 
 
 def row_count(conn, table):

@@ -153,8 +153,8 @@ def shown_columns(spec, table):
     return [table.c.id, table.c.submitted_at, table.c.entered_by, table.c[review.COLUMN], *fields]
 
 
-def page(conn, spec, table, filters, cursor=None, size=PAGE_SIZE):
-    """Return one Page of rows matching `filters`, newest first, after `cursor` if given."""
+def page_query(spec, table, filters, cursor=None, size=PAGE_SIZE):
+    """Return the SELECT of one page and one row more (which tells whether a next page exists)."""
     order = (table.c.submitted_at.desc(), table.c.id.desc())
     query = (select(*shown_columns(spec, table)).where(*conditions(spec, table, filters))
              .order_by(*order).limit(size + 1))
@@ -162,6 +162,12 @@ def page(conn, spec, table, filters, cursor=None, size=PAGE_SIZE):
         at, row_id = decode_cursor(cursor)
         query = query.where(tuple_(table.c.submitted_at, table.c.id)
                             < tuple_(cast(literal(at, Text), DateTime(timezone=True)), row_id))
+    return query
+
+
+def page(conn, spec, table, filters, cursor=None, size=PAGE_SIZE):
+    """Return one Page of rows matching `filters`, newest first, after `cursor` if given."""
+    query = page_query(spec, table, filters, cursor, size)
     try:
         rows = conn.execute(query).mappings().all()
     except DataError:  # a cursor whose time PostgreSQL cannot read (forged, not ours)

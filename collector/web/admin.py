@@ -72,7 +72,7 @@ def dashboard():
 
 @bp.get("/forms/<name>")
 def form_rows(name):
-    """The chart (first page), the filter bar and one page of rows, newest first.
+    """The chart (first page, no filters), the filter bar and one page of rows, newest first.
 
     A bad filter or page link answers 400 with the page and the problem in words.
     """
@@ -82,8 +82,10 @@ def form_rows(name):
     page, error, filters = None, None, rows.Filters()
     with db.engine.connect() as conn:
         ras, anonymous = rows.ra_names(conn, table)
-        chart = None if cursor else build_chart(daily_counts(conn, table, spec.timezone, today),
-                                                today)
+        # The chart counts every row of 30 days: only where the PI starts, not on each filter.
+        unfiltered = not any(request.args.get(name) for name in ("ra", "status", "from", "to", "q"))
+        chart = (build_chart(daily_counts(conn, table, spec.timezone, today), today)
+                 if unfiltered and not cursor else None)
         try:
             filters = rows.parse_filters(spec, request.args)
             page = rows.page(conn, spec, table, filters, cursor)

@@ -96,7 +96,8 @@ def form_rows(name):
         typed=request.args, first_page=not cursor, ras=ras, anonymous=anonymous,
         table_rows=rows_page.table_rows(spec, page), statuses=review.STATUSES,
         no_invite=rows.NO_INVITE, filter_words=rows_page.filters_in_words(spec, filters),
-        search_hint=rows_page.search_hint(spec), status_words=cells.status_words)
+        search_hint=rows_page.search_hint(spec), status_words=cells.status_words,
+        wrapping=[cells.wraps(field) for field in spec.fields])
     return html, 400 if error else 200
 
 

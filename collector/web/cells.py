@@ -15,6 +15,9 @@ from collector.db.readback import PgText, local_time
 from collector.db.rows import TEXT_PREVIEW
 
 NUMERIC_TYPES = ("integer", "decimal")
+# Text that may run past this many characters wraps in a column of its own width;
+# everything else (codes, names, dates, emails) stays on one line.
+ONE_LINE_UP_TO = 40
 SHORTENED = "Shortened: the row's page shows all of it"
 
 
@@ -44,6 +47,12 @@ def field_cell(field, value, zone):
     if field.type == "date":
         return Cell(value.isoformat())
     return shortened(str(value))
+
+
+def wraps(field):
+    """Return whether the field's column should wrap its text (long text) or keep one line."""
+    return field.type == "long_text" or (
+        field.type == "text" and (field.max_length is None or field.max_length > ONE_LINE_UP_TO))
 
 
 def shortened(text):

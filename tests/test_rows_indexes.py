@@ -18,6 +18,8 @@ RAS = [f"RA {name}" for name in ("Ngozi Ọkafọr", "Zoë Müller", "Đặng Th
 def big_table(app, engine):
     """50,000 intake rows over a year, 12 RAs, one RA with 5 rows at the start, some reviewed."""
     with engine.begin() as conn:
+        # Made-up rows are no one's history (and 2.5 times faster to make without the trail).
+        conn.execute(text("ALTER TABLE intake DISABLE TRIGGER audit_row_change"))
         conn.execute(text("""
             INSERT INTO intake (submission_id, form_version, submitted_at, entered_by, review_status,
                                 participant_id, site, visit_at, date_of_birth, age_years, smoker)
@@ -28,6 +30,7 @@ def big_table(app, engine):
                         ELSE 'unreviewed' END,
                    'P' || lpad((g % 10000)::text, 4, '0'), 'north', '2026-05-01', '1990-01-01', 30, true
             FROM generate_series(1, 50000) AS g"""), {"ras": RAS})
+        conn.execute(text("ALTER TABLE intake ENABLE TRIGGER audit_row_change"))
         conn.execute(text("ANALYZE intake"))
     return app.extensions["collector"].get("intake")
 
@@ -46,20 +49,27 @@ def scans(node):
         yield from scans(child)
 
 
-@pytest.mark.parametrize("args", [
+FILTERS = [
     {}, {"ra": "RA Zoë Müller"}, {"ra": "Left early"}, {"ra": rows.NO_INVITE},
     {"status": "verified"}, {"status": "query_open"}, {"status": "unreviewed"}, {"q": "P0042"},
     {"q": "P004"}, {"from": "2026-03-01", "to": "2026-03-02"}, {"ra": "RA Ana", "status": "verified"},
-])
-@pytest.mark.parametrize("deep", [False, True])
-def test_every_filter_reads_an_index_not_the_whole_table(engine, big_table, args, deep):
+]
+
+
+def test_every_filter_reads_an_index_not_the_whole_table(engine, big_table):
+    """One table of 50,000 rows for every case (filled once: it takes seconds), first and deep pages."""
     spec, table = big_table
-    cursor = rows.encode_cursor({"id": 20000, "submitted_at": "2026-04-18 21:20:00+00"}) if deep else None
+    deep = rows.encode_cursor({"id": 20000, "submitted_at": "2026-04-18 21:20:00+00"})
+    seq_scans = {}
     with engine.connect() as conn:
-        query = rows.page_query(spec, table, rows.parse_filters(spec, args), cursor)
-        nodes = list(scans(plan(conn, query)[0]["Plan"]))
-    assert not [n for n in nodes if n[0] == "Seq Scan"], nodes
-    assert any(index for _kind, _relation, index in nodes), nodes
+        for args in FILTERS:
+            for cursor in (None, deep):
+                query = rows.page_query(spec, table, rows.parse_filters(spec, args), cursor)
+                nodes = list(scans(plan(conn, query)[0]["Plan"]))
+                assert any(index for _kind, _relation, index in nodes), (args, nodes)
+                if any(kind == "Seq Scan" for kind, _relation, _index in nodes):
+                    seq_scans[(str(args), cursor is not None)] = nodes
+    assert seq_scans == {}
 
 
 def test_the_dashboard_and_the_ra_list_read_indexes_or_a_bounded_count(engine, big_table):

@@ -3,8 +3,9 @@
     .venv/bin/python -m bench.pi_area [--rows 1000000] [--baseline-rows 1000] [--requests 20]
                                       [--inserts 2000] [--database-url URL]
 
-Two databases on one PostgreSQL (embedded in a temporary directory unless
-given a URL or BENCH_DATABASE_URL), each with the shipped forms; intake is
+Two databases (<database>_pi_big and _pi_small) on one PostgreSQL (embedded
+in a temporary directory unless given a URL or BENCH_DATABASE_URL), each with
+the shipped forms; intake is
 filled in SQL with a year of rows (12 RAs, one with five rows in January,
 some reviewed, long notes) as a table of older versions, then `manage.py
 create_all` adds the rows page's indexes (timed). Each database is served by
@@ -30,6 +31,7 @@ import urllib.request
 from pathlib import Path
 
 import psycopg2
+from sqlalchemy import make_url
 
 from bench import pi_data
 from bench.processes import ROOT, Server, environment
@@ -69,7 +71,9 @@ def parse_arguments():
 
 
 def measure(options, admin_url):
-    urls = {"big": database(admin_url, "bench_pi_big"), "small": database(admin_url, "bench_pi_small")}
+    # Named after the given database, so runs against different ones on one server never meet.
+    prefix = make_url(admin_url).database
+    urls = {name: database(admin_url, f"{prefix}_pi_{name}") for name in ("big", "small")}
     envs = {name: environment(DATABASE_URL=url, SECRET_KEY="bench-secret", ADMIN_PASSWORD=PASSWORD)
             for name, url in urls.items()}
     report = {}

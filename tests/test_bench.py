@@ -60,4 +60,4 @@ def test_pi_area_bench_runs_and_prints_each_page_next_to_its_baseline(database_u
                  "row page"):
         assert f"| {page} |" in result.stdout, page
     assert "| 3,000 rows p50 (ms) | p95 | 300 rows p50 (baseline) |" in result.stdout
-    assert "One single-row INSERT" in result.stdout and "create_all adding" in result.stdout
+    assert "one single-row INSERT in autocommit" in result.stdout and "create_all adding" in result.stdout

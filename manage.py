@@ -142,8 +142,8 @@ def _summary_line(summary, dry_run):
     written = "would insert" if dry_run else "inserted"
     counts = (f"{len(summary.outcomes)} records, {summary.count(written)} {written}, "
               f"{summary.count('present')} already present, {len(summary.rejected)} rejected")
-    for status, plural in (("conflict", "conflicts"), ("unreadable", "unreadable"),
-                           ("incomplete", "incomplete")):
+    for status, plural in (("withdrawn", "withdrawn"), ("conflict", "conflicts"),
+                           ("unreadable", "unreadable"), ("incomplete", "incomplete")):
         counts += f", {summary.count(status)} {plural}" if summary.count(status) else ""
     return f"replay{' (dry run, nothing written)' if dry_run else ''}: {counts}"
 

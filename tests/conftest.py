@@ -10,7 +10,7 @@ from collector.db.migrate import create_all
 from collector.db.sqlviews import refresh_views
 from collector.ops.config import normalise_database_url
 from collector.web.factory import create_app
-from tests.helpers import sign_in
+from tests.helpers import clear_audit_trail, sign_in
 
 
 def pytest_configure(config):
@@ -66,6 +66,7 @@ def app(migrated_app, engine):
     with engine.begin() as conn:
         for name in [*registry.tables, "invites"]:
             conn.execute(text(f"TRUNCATE {name} RESTART IDENTITY"))
+        clear_audit_trail(conn)
         # Tests with other form files rebuild the codebook view; put the example's back.
         refresh_views(conn, list(registry.specs.values()))
     return migrated_app

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import inspect, text
 
-from collector.db import review
+from collector.db import audit, review
 from collector.db.checks import checks_of
 from collector.db.schema import column_comment, metadata_columns, table_comment
 from collector.db.sqltext import ddl
@@ -42,7 +42,7 @@ class Change:
 
 def create_all(engine, registry):
     """Create or extend every form's table; return the list of Changes made or needed."""
-    changes = []
+    changes, created = [], set()
     with engine.begin() as conn:
         # Two release phases or a release and a dev run must not interleave DDL.
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": LOCK_KEY})
@@ -53,8 +53,13 @@ def create_all(engine, registry):
                 changes += _sync_table(conn, spec, table)
             else:
                 table.create(conn)
+                created.add(spec.name)
                 changes.append(Change(spec.name, f"created table with {len(spec.fields)} fields"))
             _comment(conn, spec, table)
+        # A new table is audited from its first row; say so only for tables made before.
+        for table in sorted(set(audit.install(conn, list(registry.specs))) - created):
+            changes.append(Change(table, "audit trail on: every insert, update and delete is "
+                                         "recorded in audit_trail"))
         refresh_views(conn, list(registry.specs.values()))
     return changes
 

@@ -7,6 +7,7 @@ from functools import lru_cache
 from sqlalchemy import bindparam, select, true
 from sqlalchemy.dialects.postgresql import insert
 
+from collector.db import audit
 from collector.db.system_tables import invites
 from collector.forms.conflicts import SubmissionConflict, differences
 from collector.ops.failed_writes import record_failed_write
@@ -19,6 +20,10 @@ INVITE_PARAMETER = "_invite_id"
 
 class InviteRevoked(Exception):
     """The browser's invite was revoked before this submit; nothing was written."""
+
+
+class Withdrawn(Exception):
+    """The participant of this submission was withdrawn: it must not come back."""
 
 
 class HeldForRecovery(Exception):
@@ -40,10 +45,12 @@ class Saved:
 
 
 def insert_once(engine, spec, table, submission_id, values, entered_by=None, submitted_at=None):
-    """Insert the row unless its submission_id is already there; return True if inserted.
+    """Insert the row (replay) unless its submission_id is already there; return True if inserted.
 
     The same submission_id already stored with the same values is the same
-    entry (False); with other values it raises SubmissionConflict.
+    entry (False); with other values it raises SubmissionConflict. A
+    reference withdrawn from the PI area raises Withdrawn: a log line held
+    from before the withdrawal must not bring the participant's values back.
     """
     row = {**values, "submission_id": submission_id, "entered_by": entered_by,
            "form_version": spec.version}
@@ -53,6 +60,9 @@ def insert_once(engine, spec, table, submission_id, values, entered_by=None, sub
                  .on_conflict_do_nothing(index_elements=["submission_id"])
                  .returning(table.c.id))
     with engine.begin() as conn:
+        if audit.withdrawn_references(conn, spec.name, [submission_id]):
+            raise Withdrawn(submission_id)
+        audit.pass_who(conn, entered_by, None, audit.REPLAY, audit.REPLAYED)
         if conn.execute(statement).first() is not None:
             return True
         _refuse_other_values(conn, spec, table, submission_id, values)
@@ -172,8 +182,13 @@ def find_saved(engine, table, submission_id):
 
 
 def stored_differences(engine, spec, table, submission_id, values):
-    """Return None if nothing is stored under submission_id, else the [Difference]s."""
+    """Return None if nothing is stored under submission_id, else the [Difference]s.
+
+    Raises Withdrawn for a reference withdrawn from the PI area (as insert_once does).
+    """
     with engine.connect() as conn:
         stored = stored_row(conn, spec, table, submission_id)
+        if stored["submitted_at"] is None and audit.withdrawn_references(conn, spec.name, [submission_id]):
+            raise Withdrawn(submission_id)
     return None if stored["submitted_at"] is None else differences(spec, stored, values)
 

@@ -1,9 +1,10 @@
-"""The collector's own tables (not forms): invites, admin sessions and login failures."""
+"""The collector's own tables (not forms): invites, admin sessions, login failures, audit trail."""
 
 from contextlib import nullcontext
 
-from sqlalchemy import (BigInteger, Column, DateTime, Engine, Identity, MetaData, Table, Text,
-                        func, inspect, text)
+from sqlalchemy import (ARRAY, BigInteger, Column, DateTime, Engine, Identity, Index, MetaData,
+                        Table, Text, Uuid, func, inspect, text)
+from sqlalchemy.dialects.postgresql import JSONB
 
 system_metadata = MetaData()
 
@@ -47,6 +48,42 @@ admin_sessions = Table(
     Column("name", Text, comment="The name the PI or data manager gave at sign-in: every change "
                                  "made in the PI area is recorded under it."),
     comment="Sign-ins to /admin (collector's own table).",
+)
+
+
+# Every change to every form table, written by triggers (collector/db/audit.py), never
+# changed afterwards: a guard trigger refuses UPDATE, DELETE and TRUNCATE, except that
+# a withdrawal erases the values `changes` held of a row that no longer exists.
+audit_trail = Table(
+    "audit_trail", system_metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True,
+           comment="Order of the changes."),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now(),
+           comment="When the change's transaction ran."),
+    Column("form", Text, nullable=False, comment="The form's table."),
+    Column("row_id", BigInteger, comment="The row's id (empty for a TRUNCATE)."),
+    Column("submission_id", Uuid, comment="The row's reference."),
+    Column("operation", Text, nullable=False, comment="INSERT, UPDATE, DELETE or TRUNCATE."),
+    Column("action", Text, nullable=False,
+           comment="submitted, replayed, corrected, reviewed, withdrawn, or inserted/updated/"
+                   "deleted/truncated outside the app."),
+    Column("actor", Text, comment="Who: the RA (entered_by) or the PI-area user's name; "
+                                  "outside the app, the database user unless they named themselves."),
+    Column("source", Text, nullable=False, comment="form, replay, PI area, or outside the app."),
+    Column("reason", Text, comment="Why, as given (required in the PI area); a query's text."),
+    Column("fields", ARRAY(Text), comment="The columns that changed (kept after a withdrawal)."),
+    Column("changes", JSONB, comment='{"column": {"old": …, "new": …}} for exactly the columns '
+                                     "that changed; empty once a withdrawal erased the row's values."),
+    Column("database_user", Text, nullable=False, server_default=text("session_user"),
+           comment="The PostgreSQL role of the session that made the change."),
+    Column("client", Text, server_default=text("current_setting('application_name')"),
+           comment="The connecting program (application_name): collector, psql, …"),
+    # A row's history, in order, with one index lookup.
+    Index("ix_audit_trail_row", "form", "row_id", "id"),
+    # Withdrawn references, for replay; partial, so submits never write to it.
+    Index("ix_audit_trail_deleted", "form", "submission_id", postgresql_where=text("operation = 'DELETE'")),
+    comment="Every INSERT, UPDATE, DELETE and TRUNCATE on every form table (collector's own "
+            "table, append-only; see README, \"The audit trail\").",
 )
 
 

@@ -48,6 +48,8 @@ RESERVED_TABLE_NAMES = frozenset({
     "admin_login_failures", "admin_login_failures_pkey", "admin_login_failures_id_seq",
     "ix_admin_login_failures_at",
     "admin_sessions", "admin_sessions_pkey",
+    "audit_trail", "audit_trail_pkey", "audit_trail_id_seq", "ix_audit_trail_row",
+    "ix_audit_trail_deleted", "audit_history",
 })
 
 

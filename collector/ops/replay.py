@@ -10,7 +10,7 @@ nothing the second time.
 import json
 from dataclasses import dataclass, field
 
-from collector.db.storage import insert_once, stored_differences
+from collector.db.storage import Withdrawn, insert_once, stored_differences
 from collector.forms.conflicts import SubmissionConflict, differences
 from collector.ops.failed_writes import describe_error, json_value
 from collector.ops.log_items import Unreadable
@@ -26,7 +26,8 @@ REJOINED = ("rejoined from {} lines Heroku's log router cut; a lost piece cannot
 @dataclass
 class Outcome:
     record: dict           # {} when the lines could not be read
-    status: str            # inserted, present, would insert, conflict, rejected, unreadable, incomplete
+    status: str            # inserted, present, would insert, withdrawn, conflict, rejected,
+                           # unreadable, incomplete
     reason: str = ""
     line: str = ""         # where in the input: "12", or "12-40" for parts
     raw: list = field(default_factory=list)  # the input text, for lines that cannot be read
@@ -81,6 +82,9 @@ def replay_record(engine, registry, record, dry_run=False, planned=None):
                              {} if planned is None else planned)
         inserted = insert_once(engine, spec, table, submission_id, values,
                                record.get("entered_by"), submitted_at)
+    except Withdrawn:  # erased on purpose: not printed again, not an error
+        return Outcome({key: record.get(key) for key in ("form", "submission_id")}, "withdrawn",
+                       "the participant was withdrawn in the PI area; not brought back")
     except SubmissionConflict as conflict:  # the same reference holds other values
         names = ", ".join(d.field.name for d in conflict.differences)
         return Outcome(record, "conflict", f"already stored with other values in: {names}",

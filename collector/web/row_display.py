@@ -21,19 +21,22 @@ def value_text(field, value, timezone):
     if value is None or value == []:
         return EMPTY
     if isinstance(value, datetime):
-        return local_text(value, timezone)
+        return local_text(value, timezone, exact=True)
     return shown(field, value, timezone)
 
 
-def local_text(value, timezone):
-    """A moment in the form's zone, to the minute (seconds only when there are any)."""
+def local_text(value, timezone, exact=False):
+    """A moment in the form's zone, to the minute; `exact` adds seconds when there are any
+    (a stored answer: two values that differ must read differently)."""
     if not isinstance(value, datetime):  # a moment psycopg2 cannot hold comes as PostgreSQL's text
         return "" if value is None else str(value)
     try:
         local = value.astimezone(timezone)
     except (OverflowError, ValueError):  # near year 1 or 9999: keep the stored offset
         return value.isoformat(sep=" ", timespec="minutes")
-    precision = "microseconds" if local.microsecond else "seconds" if local.second else "minutes"
+    precision = "minutes"
+    if exact:
+        precision = "microseconds" if local.microsecond else "seconds" if local.second else "minutes"
     return local.replace(tzinfo=None).isoformat(sep=" ", timespec=precision)
 
 
@@ -95,7 +98,7 @@ def trail_text(spec, name, value):
     field = spec.fields_by_name.get(name)
     if field is None:
         moment = _moment(value) if name == "submitted_at" else None
-        return local_text(moment, spec.timezone) if moment else str(value)
+        return local_text(moment, spec.timezone, exact=True) if moment else str(value)
     return value_text(field, from_json(field, value), spec.timezone)
 
 

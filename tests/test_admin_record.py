@@ -246,3 +246,14 @@ def test_posts_without_the_csrf_token_are_refused(app, engine, pi):
         data = {key: value for key, value in data.items() if key != "csrf_token"}
         assert pi.post(f"/admin/forms/intake/rows/{row_id}{path}", data=data).status_code == 400
     assert stored(engine, row_id) is not None and len(trail(engine, row_id)) == 1
+
+
+def test_hostile_values_and_reasons_are_shown_escaped(app, engine, pi):
+    row_id = submit(app, engine, notes='<img src=x onerror="alert(1)">')
+    data = edit_form(pi, row_id) | {"notes": [HOSTILE + "\n" + "Ω" * 1900], "_reason": [HOSTILE]}
+    assert pi.post(f"/admin/forms/intake/rows/{row_id}/edit", data=data).status_code == 303
+    assert stored(engine, row_id)[2] == HOSTILE + "\n" + "Ω" * 1900
+    for path in ("", "/edit"):
+        html = pi.get(f"/admin/forms/intake/rows/{row_id}{path}").get_data(as_text=True)
+        assert "<script>alert(1)</script>" not in html and "<img src=x" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

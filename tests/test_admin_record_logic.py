@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from collector.db.invites import create_invite
 from tests.helpers import hidden_inputs, sign_in
-from tests.test_admin_record import PI, admin_app, form_values, pi, trail  # noqa: F401
+from tests.test_admin_record import admin_app, form_values, pi, trail  # noqa: F401
 from tests.test_logic_submit import valid_followup
 
 

@@ -50,28 +50,35 @@ def signed_in_page(browser, web):  # noqa: F811
     return context, page
 
 
+NOTES = [None, "Came with daughter; interpreter (Yoruba) present.", "Fasting sample taken at 08:10.",
+         "Participant asked for a copy of the consent form."]
+STATUSES = ["unreviewed"] * 5 + ["verified"] * 3 + ["query_open", "query_resolved"]
+
+
 def other_rows(engine, count=40):
     """Realistic rows from several RAs over three weeks, some reviewed, as a study has them."""
     rng = random.Random(12)
+    insert = text(
+        "INSERT INTO intake (submission_id, submitted_at, form_version, entered_by, participant_id, "
+        "site, visit_at, date_of_birth, age_years, weight_kg, smoker, conditions, notes, review_status) "
+        "VALUES (gen_random_uuid(), :at, 'd41d8cd98f00', :ra, :pid, :site, :at, :born, :age, :kg, "
+        ":smoker, :conditions, :notes, :status)")
     with engine.begin() as conn:
         for n in range(count):
             day = date.today() - timedelta(days=rng.randint(0, 20))
-            conn.execute(text(
-                "INSERT INTO intake (submission_id, submitted_at, form_version, entered_by, participant_id, "
-                "site, visit_at, date_of_birth, age_years, weight_kg, smoker, conditions, notes, review_status) "
-                "VALUES (gen_random_uuid(), :at, 'd41d8cd98f00', :ra, :pid, :site, :at, :born, :age, :kg, "
-                ":smoker, :conditions, :notes, :status)"), {
-                    "at": f"{day}T{rng.randint(8, 17):02d}:{rng.randint(0, 59):02d}:00+00:00",
-                    "ra": rng.choice(RAS), "pid": f"P{1000 + n:04d}", "site": rng.choice(["north", "south", "mobile"]),
-                    "born": f"{rng.randint(1940, 2005)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
-                    "age": rng.randint(21, 85), "kg": f"{rng.randint(450, 1100) / 10:.1f}",
-                    "smoker": rng.random() < .3, "conditions": rng.sample(["diabetes", "asthma", "hypertension"], rng.randint(0, 2)),
-                    "notes": rng.choice([None, "Came with daughter; interpreter (Yoruba) present.",
-                                         "Fasting sample taken at 08:10.", "Participant asked for a copy of the consent form."]),
-                    "status": rng.choice(["unreviewed"] * 5 + ["verified"] * 3 + ["query_open", "query_resolved"])})
+            conn.execute(insert, {
+                "at": f"{day}T{rng.randint(8, 17):02d}:{rng.randint(0, 59):02d}:00+00:00",
+                "ra": rng.choice(RAS), "pid": f"P{1000 + n:04d}",
+                "site": rng.choice(["north", "south", "mobile"]),
+                "born": f"{rng.randint(1940, 2005)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
+                "age": rng.randint(21, 85), "kg": f"{rng.randint(450, 1100) / 10:.1f}",
+                "smoker": rng.random() < .3,
+                "conditions": rng.sample(["diabetes", "asthma", "hypertension"], rng.randint(0, 2)),
+                "notes": rng.choice(NOTES), "status": rng.choice(STATUSES)})
 
 
-def test_pi_opens_a_row_edits_it_with_a_reason_and_sees_the_history(browser, admin_web, app, engine, tmp_path):  # noqa: F811
+def test_pi_opens_a_row_edits_it_with_a_reason_and_sees_the_history(  # noqa: F811
+        browser, admin_web, app, engine, tmp_path):
     other_rows(engine)
     row_id = submit(app, engine, notes="Weighed in clothes; interpreter Ọlá present")
     context, page = signed_in_page(browser, admin_web)
@@ -88,7 +95,8 @@ def test_pi_opens_a_row_edits_it_with_a_reason_and_sees_the_history(browser, adm
 
     page.click("#edit-row")
     page.wait_for_url("**/edit")
-    assert page.input_value("#f-weight_kg") == "72.5" and page.is_checked("input[name=conditions][value=asthma]")
+    assert page.input_value("#f-weight_kg") == "72.5"
+    assert page.is_checked("input[name=conditions][value=asthma]")
     page.fill("#f-weight_kg", "71.5")
     page.click("button:has-text('Save the correction')")          # no reason yet: the browser says so
     assert "Give the reason for the change" in page.inner_text("#reason-error")
@@ -108,7 +116,8 @@ def test_pi_opens_a_row_edits_it_with_a_reason_and_sees_the_history(browser, adm
     screenshot(page, "admin-row-history", tmp_path)
     assert page.problems == []
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT weight_kg::text FROM intake WHERE id = :id"), {"id": row_id}).scalar() == "71.5"
+        weight = conn.execute(text("SELECT weight_kg::text FROM intake WHERE id = :id"), {"id": row_id})
+        assert weight.scalar() == "71.5"
     context.close()
 
 

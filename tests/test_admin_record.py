@@ -257,3 +257,17 @@ def test_hostile_values_and_reasons_are_shown_escaped(app, engine, pi):
         html = pi.get(f"/admin/forms/intake/rows/{row_id}{path}").get_data(as_text=True)
         assert "<script>alert(1)</script>" not in html and "<img src=x" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_an_edit_of_a_row_withdrawn_meanwhile_says_so(app, engine, pi, admin_app):
+    row_id = submit(app, engine)
+    edit = edit_form(pi, row_id) | {"notes": ["late fix"], "_reason": ["typo"]}
+    other = admin_app.test_client()
+    assert login(other, name=SECOND_PI).status_code == 303
+    hidden = hidden_inputs(other.get(f"/admin/forms/intake/rows/{row_id}").get_data(as_text=True))
+    assert other.post(f"/admin/forms/intake/rows/{row_id}/withdraw",
+                      data=hidden | {"_reason": "Consent withdrawn by phone"}).status_code == 303
+    answer = pi.post(f"/admin/forms/intake/rows/{row_id}/edit", data=edit)
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 409 and f"withdrawn by\n  <strong>{SECOND_PI}</strong>" in html
+    assert "Consent withdrawn by phone" in html and stored(engine, row_id) is None

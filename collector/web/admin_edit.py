@@ -11,7 +11,7 @@ from collector.forms.form_text import form_text
 from collector.forms.validation import validate_submission
 from collector.web import admin_auth, logic_json
 from collector.web.admin import bp
-from collector.web.admin_record import gone_page, load
+from collector.web.admin_record import gone_page, history_of, load
 from collector.web.edit_merge import merge
 from collector.web.pi_changes import MAX_REASON_LENGTH, clean_reason, refusal_text, submitted_day
 from collector.web.registry import form_or_404
@@ -44,7 +44,7 @@ def save_edit(name, row_id):
         changed = correct_row(db.engine, spec, table, row_id, version, values,
                               admin_auth.signed_in_name(), reason)
     except RowChanged as moved:
-        return _changed_meanwhile(spec, moved, values, row_id, history)
+        return _changed_meanwhile(spec, moved, values, row_id)
     except IntegrityError as refused:
         return edit_page(spec, row, request.form, version, values=values, status=422,
                          notice=refusal_text(spec, refused))
@@ -56,10 +56,10 @@ def save_edit(name, row_id):
     return redirect(url_for(".row_page", name=name, row_id=row_id, _anchor="history"), code=303)
 
 
-def _changed_meanwhile(spec, moved, values, row_id, history):
+def _changed_meanwhile(spec, moved, values, row_id):
     """409: what others did, field by field, and the form on the row as it is now."""
     if moved.current is None:
-        return gone_page(spec, row_id, history, 409, since=moved.since)
+        return gone_page(spec, row_id, history_of(spec, row_id), 409, since=moved.since)
     lines, merged = merge(spec, moved.current, moved.since, values)
     data = stored_form_data(spec, merged)
     return edit_page(spec, moved.current, data, moved.current["_version"], status=409,

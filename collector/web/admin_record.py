@@ -68,7 +68,7 @@ def _guarded(spec, table, row, history, change, *arguments):
         change(db.engine, spec, table, row["id"], version, *arguments)
     except RowChanged as changed:
         if changed.current is None:
-            return gone_page(spec, row["id"], history, 409, since=changed.since)
+            return gone_page(spec, row["id"], history_of(spec, row["id"]), 409, since=changed.since)
         return show_row(spec, changed.current, history_of(spec, row["id"]), 409, since=changed.since)
     except ValueError:  # a version this app never wrote: a page from before an upgrade, or forged
         return show_row(spec, row, history, 409, since=[])

@@ -47,3 +47,21 @@ def test_codebook_lists_every_field_with_rules_and_choices(app, engine):
         "Age (years)", "integer", True, "min 16, max 120")
     site = next(r for r in rows if r["field"] == "site")
     assert site["choices"] == "north = North clinic; south = South clinic; mobile = Mobile unit"
+
+
+def test_labelled_view_and_csv_carry_the_review_status(client, engine):
+    from collector.db.export import copy_sql, copy_to
+    from tests.helpers import hidden_inputs, valid_intake
+    hidden = hidden_inputs(client.get("/forms/intake").get_data(as_text=True))
+    client.post("/forms/intake", data={**valid_intake(), **hidden})
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT review_status FROM intake_labelled")).scalar() == "Unreviewed"
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE intake SET review_status = 'query_open'"))
+        assert conn.execute(text("SELECT review_status FROM intake_labelled")).scalar() == "Query open"
+    spec = client.application.extensions["collector"].specs["intake"]
+    import io
+    out = io.BytesIO()
+    copy_to(engine, copy_sql(spec), out)
+    header, row = out.getvalue().decode().splitlines()[:2]
+    assert header.split(",")[5] == "review_status" and row.split(",")[5] == "query_open"

@@ -131,3 +131,25 @@ def test_a_held_record_whose_reference_holds_other_values_is_a_conflict(failed_l
                                                     "held": "Διορθωμένο 📝"}}
         assert printed["error"].startswith("replay: conflict: ")
     assert [row[1] for row in saved_rows(engine)] == [31, 32, 33]   # nothing overwritten
+
+
+def test_replay_never_brings_back_a_withdrawn_participant(app, engine, database_url, failed_lines):
+    """Saved by replay, withdrawn in the PI area, then the same log replayed again: the
+    withdrawal stands (an old log line must not undo an erasure), and says so."""
+    from collector.db.corrections import read_row, withdraw_row
+    assert replay(database_url, heroku_logs(failed_lines)).returncode == 0
+    spec, table = app.extensions["collector"].specs["intake"], app.extensions["collector"].tables["intake"]
+    with engine.connect() as conn:
+        row_id = conn.execute(text("SELECT id FROM intake WHERE age_years = 32")).scalar()
+        (replayed,) = conn.execute(text("SELECT action, source, actor FROM audit_trail "
+                                        "WHERE row_id = :id"), {"id": row_id}).all()
+        version = read_row(conn, spec, table, row_id)["_version"]
+    assert tuple(replayed) == ("replayed", "replay", "Test RA")  # the RA named in the record
+    withdraw_row(engine, spec, table, row_id, version, "Dr Ngozi Ọkafọr", "Consent withdrawn")
+    for args in ((), ("--dry-run",)):
+        again = replay(database_url, heroku_logs(failed_lines), *args)
+        assert again.returncode == 0, again.stderr
+        assert again.stdout == ""  # the withdrawn values are not printed again
+        assert "withdrawn: intake" in again.stderr and "not brought back" in again.stderr
+        assert again.stderr.splitlines()[-1].endswith(", 1 withdrawn")
+    assert sorted(age for _sid, age, _at, _by in saved_rows(engine)) == [31, 33]

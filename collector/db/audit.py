@@ -46,7 +46,8 @@ BEGIN
         via := 'form'; what := 'submitted'; who := NEW.entered_by;
     ELSIF via IS NULL THEN
         via := 'outside the app';
-        what := lower(TG_OP) || 'd outside the app';
+        what := CASE TG_OP WHEN 'INSERT' THEN 'inserted' WHEN 'UPDATE' THEN 'updated'
+                ELSE 'deleted' END || ' outside the app';
         who := coalesce(who, session_user);
     ELSIF TG_OP <> 'INSERT' AND coalesce(btrim(why), '') = '' THEN
         RAISE EXCEPTION 'a change to %.% from the % needs a reason (collector.reason)',

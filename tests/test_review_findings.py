@@ -46,3 +46,40 @@ def test_a_withdrawn_row_never_comes_back_when_the_ra_sends_it_again(app, engine
     assert count(engine) == 0
     again = client.post("/forms/intake", data=entry)   # the same reference, sent once more
     assert count(engine) == 0, f"the withdrawn entry is back (HTTP {again.status_code})"
+
+
+# README "The audit trail": "a trigger on every form table writes each change into
+# audit_trail, whoever makes it". The trigger function names audit_trail unqualified and runs
+# with the caller's search_path, where pg_temp comes first: any session that may create a
+# temporary table (every role, by default) makes its changes vanish from the trail.
+def test_every_change_reaches_the_trail_even_from_a_session_with_a_temporary_audit_trail(
+        app, engine, psql):
+    row_id = submit(app, engine, notes="as entered")
+    before = len(trail(engine, row_id))
+    with psql.begin() as conn:
+        conn.execute(text("CREATE TEMPORARY TABLE audit_trail AS SELECT * FROM public.audit_trail "
+                          "WITH NO DATA"))
+        conn.execute(text("UPDATE intake SET notes = 'silently changed' WHERE id = :id"), {"id": row_id})
+    assert count(engine, "notes = 'silently changed'") == 1
+    assert len(trail(engine, row_id)) == before + 1, "the UPDATE left no trace in audit_trail"
+
+
+# README: erasure is allowed "only for a row that no longer exists". The guard asks
+# to_regclass(form), which a temporary table of the form's name answers first: from psql,
+# the corrections of a row that is still there can be emptied.
+def test_the_values_of_a_row_that_still_exists_cannot_be_erased(app, engine, collector, psql):
+    app_engine, spec, table = collector
+    row_id = submit(app, engine, notes="as entered")
+    with engine.connect() as conn:
+        stored = read_row(conn, spec, table, row_id)
+    correct_row(app_engine, spec, table, row_id, stored["_version"],
+                corrected(spec, stored, notes="corrected once"), PI, "typo")
+    with psql.begin() as conn:
+        conn.execute(text("CREATE TEMPORARY TABLE intake (id bigint)"))
+        try:
+            conn.execute(text("UPDATE audit_trail SET changes = NULL WHERE row_id = :id "
+                                  "AND changes IS NOT NULL"), {"id": row_id})
+        except Exception as refused:  # noqa: BLE001 - the guard refusing is the promise kept
+            assert "append-only" in str(refused)
+    assert count(engine, "id = :id", id=row_id) == 1
+    assert trail(engine, row_id)[-1]["changes"] is not None, "a living row's history was emptied"

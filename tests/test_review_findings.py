@@ -3,10 +3,14 @@ issue) and shows it broken, against a real PostgreSQL. One test per defect."""
 
 import json
 
+import pytest
+
 from sqlalchemy import text
 
 from collector.db.corrections import correct_row, read_row, withdraw_row
 from collector.db.invites import create_invite
+from tests.test_admin import login
+from tests.test_admin_record import admin_app  # noqa: F401
 from tests.helpers import hidden_inputs, sign_in, valid_intake
 from tests.test_audit_trail import collector, corrected, psql, submit, trail, version_of  # noqa: F401
 
@@ -18,6 +22,14 @@ SECRET = "Mme Ụzọ lives at 12 rue Žižka"
 def count(engine, where="true", **params):
     with engine.connect() as conn:
         return conn.execute(text(f"SELECT count(*) FROM intake WHERE {where}"), params).scalar()
+
+
+@pytest.fixture
+def pi_client(admin_app):
+    """A PI's browser, signed in under their name."""
+    client = admin_app.test_client()
+    assert login(client, name=PI).status_code == 303
+    return client
 
 
 def everything_in(engine, table):
@@ -83,3 +95,20 @@ def test_the_values_of_a_row_that_still_exists_cannot_be_erased(app, engine, col
             assert "append-only" in str(refused)
     assert count(engine, "id = :id", id=row_id) == 1
     assert trail(engine, row_id)[-1]["changes"] is not None, "a living row's history was emptied"
+
+
+# README "Correcting…": "Only the fields you change are written". A visit at the second 01:30
+# of London's autumn DST fold (01:30 GMT = 01:30 UTC; the form accepts a time with its offset)
+# is shown in Edit as "2026-10-25T01:30" without its fold, read back as the
+# first 01:30 (BST), and written one hour earlier under the PI's reason for another field.
+def test_correcting_one_field_never_moves_a_visit_in_the_dst_fold(app, engine, pi_client):
+    from tests.test_admin_record import edit_form
+    row_id = submit(app, engine, visit_at="2026-10-25T01:30+00:00")    # the second 01:30 in London
+    with engine.connect() as conn:
+        before = conn.execute(text("SELECT visit_at FROM intake WHERE id = :id"), {"id": row_id}).scalar()
+    data = edit_form(pi_client, row_id) | {"notes": ["Corrigé"], "_reason": ["typo in notes"]}
+    assert pi_client.post(f"/admin/forms/intake/rows/{row_id}/edit", data=data).status_code == 303
+    with engine.connect() as conn:
+        after = conn.execute(text("SELECT visit_at FROM intake WHERE id = :id"), {"id": row_id}).scalar()
+    assert after == before, f"visit_at moved from {before} to {after}"
+    assert set(trail(engine, row_id)[-1]["changes"]) == {"notes"}

@@ -112,3 +112,43 @@ def test_correcting_one_field_never_moves_a_visit_in_the_dst_fold(app, engine, p
         after = conn.execute(text("SELECT visit_at FROM intake WHERE id = :id"), {"id": row_id}).scalar()
     assert after == before, f"visit_at moved from {before} to {after}"
     assert set(trail(engine, row_id)[-1]["changes"]) == {"notes"}
+
+
+# README: "Changes made with psql appear in the history too, as made outside the app by the
+# database user." The trigger takes collector.source and collector.action from whoever sets
+# them: a psql session that sets them is recorded, and shown on the row page, as a correction
+# in the PI area by whatever name it gives. (Likewise a psql session connecting with
+# application_name=collector is recorded as the RA's own submit for any entered_by.)
+def test_a_change_from_psql_is_never_recorded_as_made_in_the_pi_area(app, engine, psql):
+    row_id = submit(app, engine)
+    with psql.begin() as conn:
+        conn.execute(text(
+            "SELECT set_config('collector.actor', 'Dr Ngozi Ọkafọr', true), "
+            "set_config('collector.reason', 'CRF says 80', true), "
+            "set_config('collector.source', 'PI area', true), "
+            "set_config('collector.action', 'corrected', true)"))
+        conn.execute(text("UPDATE intake SET weight_kg = 80 WHERE id = :id"), {"id": row_id})
+    entry = trail(engine, row_id)[-1]
+    assert entry["client"] == "psql"
+    assert entry["source"] == "outside the app", (
+        f"psql's change is recorded as {entry['action']!r} from the {entry['source']!r} "
+        f"by {entry['actor']!r}")
+
+
+# README "Withdrawal means erasure": the trail keeps "no value". The trail files a change
+# under the row's OLD id; a row whose id was changed from psql (`SET id = DEFAULT`: the
+# identity column allows it) keeps its earlier corrections under the old id, and withdrawing it erases only
+# the entries under the new one.
+def test_withdrawal_erases_the_values_of_a_row_that_was_renumbered(app, engine, collector, psql):
+    app_engine, spec, table = collector
+    row_id = submit(app, engine, participant_id="P9876", notes="as entered")
+    with psql.begin() as conn:
+        conn.execute(text("UPDATE intake SET notes = :secret WHERE id = :id"),
+                     {"secret": SECRET, "id": row_id})
+        new_id = conn.execute(text("UPDATE intake SET id = DEFAULT WHERE id = :id RETURNING id"),
+                              {"id": row_id}).scalar()
+    withdraw_row(app_engine, spec, table, new_id, version_of(engine, spec, table, new_id), PI,
+                 "Participant withdrew consent")
+    assert count(engine) == 0
+    left = everything_in(engine, "audit_trail")
+    assert SECRET not in left and "P9876" not in left, "the withdrawn participant's values remain"

@@ -152,3 +152,20 @@ def test_withdrawal_erases_the_values_of_a_row_that_was_renumbered(app, engine, 
     assert count(engine) == 0
     left = everything_in(engine, "audit_trail")
     assert SECRET not in left and "P9876" not in left, "the withdrawn participant's values remain"
+
+
+# README "Correcting…": "Only the fields you change are written"; an unchanged save says
+# "nothing was saved". A note fixed from psql (pasted with Windows line ends and a trailing
+# space) is rewritten by the next save of Edit that
+# changes nothing, recorded as a correction of "notes" under the PI's name and reason.
+def test_saving_edit_unchanged_writes_nothing_for_a_row_fixed_from_psql(app, engine, psql, pi_client):
+    from tests.test_admin_record import edit_form
+    row_id = submit(app, engine)
+    with psql.begin() as conn:
+        conn.execute(text("UPDATE intake SET notes = :notes WHERE id = :id"),
+                     {"notes": "Seen by Dr Zoë Müller\r\nrecheck in 2 weeks ", "id": row_id})
+    entries = len(trail(engine, row_id))
+    data = edit_form(pi_client, row_id) | {"_reason": ["only looking"]}
+    answer = pi_client.post(f"/admin/forms/intake/rows/{row_id}/edit", data=data)
+    written = trail(engine, row_id)[entries:]
+    assert not written, f"an unchanged Edit wrote {written[0]['changes']} (HTTP {answer.status_code})"

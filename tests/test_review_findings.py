@@ -169,3 +169,25 @@ def test_saving_edit_unchanged_writes_nothing_for_a_row_fixed_from_psql(app, eng
     answer = pi_client.post(f"/admin/forms/intake/rows/{row_id}/edit", data=data)
     written = trail(engine, row_id)[entries:]
     assert not written, f"an unchanged Edit wrote {written[0]['changes']} (HTTP {answer.status_code})"
+
+
+# README "Correcting…": a row's page shows "its history". The trail finds a row's history by
+# (form, row_id), and row ids are reused once the table's identity restarts (the pilot's rows
+# cleared with `TRUNCATE intake RESTART IDENTITY` before the study starts, a restore): the new
+# participant's page shows the pilot participant's corrections, values and all, as its own.
+def test_a_rows_history_is_its_own_after_the_table_was_cleared(app, engine, collector, psql):
+    app_engine, spec, table = collector
+    pilot_id = submit(app, engine, participant_id="P0001", notes="pilot participant")
+    with engine.connect() as conn:
+        stored = read_row(conn, spec, table, pilot_id)
+    correct_row(app_engine, spec, table, pilot_id, stored["_version"],
+                corrected(spec, stored, notes=SECRET), PI, "pilot note")
+    with psql.begin() as conn:
+        conn.execute(text("TRUNCATE intake RESTART IDENTITY"))
+    new_id = submit(app, engine, participant_id="P0002", notes="first real participant")
+    assert new_id == pilot_id
+    from collector.db.corrections import row_history
+    with engine.connect() as conn:
+        history = row_history(conn, spec, new_id)
+    assert [entry.action for entry in history] == ["submitted"], (
+        f"row {new_id}'s history shows {[(e.action, e.reason) for e in history]}")

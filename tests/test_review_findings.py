@@ -191,3 +191,20 @@ def test_a_rows_history_is_its_own_after_the_table_was_cleared(app, engine, coll
         history = row_history(conn, spec, new_id)
     assert [entry.action for entry in history] == ["submitted"], (
         f"row {new_id}'s history shows {[(e.action, e.reason) for e in history]}")
+
+
+# README: a DELETE in psql keeps "every value deleted, so a mistake can be undone", and the
+# guard's one exception is erasure at a withdrawal (its HINT: "Only the values of a withdrawn
+# row can be erased, by withdrawing it"). The guard only asks whether the row is gone: a plain
+# UPDATE from psql empties the values a deleted row left, with no reason and no record of who.
+def test_the_values_a_psql_delete_kept_cannot_be_erased_without_a_withdrawal(app, engine, psql):
+    row_id = submit(app, engine, participant_id="P0555", weight_kg="81.2")
+    with psql.begin() as conn:
+        conn.execute(text("DELETE FROM intake WHERE id = :id"), {"id": row_id})
+    before = trail(engine)
+    try:
+        with psql.begin() as conn:
+            conn.execute(text("UPDATE audit_trail SET changes = NULL WHERE changes IS NOT NULL"))
+    except Exception as refused:  # noqa: BLE001 - the guard refusing is the promise kept
+        assert "append-only" in str(refused)
+    assert trail(engine) == before, "the deleted row's values were erased without a withdrawal"

@@ -255,7 +255,7 @@ def check():
         registry = load_registry(forms_dir)
     for spec in registry.specs.values():
         click.echo(f"{spec.path}: {spec.title!r}, {len(spec.fields)} fields, access={spec.access}, "
-                   f"version {spec.version}")
+                   f"key={spec.key or '(none)'}, version {spec.version}")
         for field in spec.fields:
             flag = "required" if field.required else "optional"
             click.echo(f"  {field.name:<28} {field.type:<12} {flag:<8} {field.label}")

@@ -46,3 +46,18 @@ def test_logic_bench_runs_and_prints_the_logic_form_next_to_the_plain_ones():
     # Every measured request stored a row: a refused entry must never pass for speed.
     assert "error responses: {'followup (logic)': 0, 'followup_plain (same fields, no logic)': 0, " \
            "'intake (no logic)': 0}" in result.stdout
+
+
+def test_pi_area_bench_runs_and_prints_each_page_next_to_its_baseline(database_url):
+    result = subprocess.run([sys.executable, "-m", "bench.pi_area", "--rows", "3000",
+                             "--baseline-rows", "300", "--requests", "2", "--inserts", "50",
+                             "--rounds", "2", "--database-url", database_url],
+                            cwd=PROJECT_ROOT, env=process_environment(), capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    for page in ("form list (/admin/)", "a deep page (5,000 pages in, by cursor)",
+                 "filter: an RA with 5 rows a year ago", "filter: key search P004 (prefix)",
+                 "row page"):
+        assert f"| {page} |" in result.stdout, page
+    assert "| 3,000 rows p50 (ms) | p95 | 300 rows p50 (baseline) |" in result.stdout
+    assert "one single-row INSERT in autocommit" in result.stdout and "create_all adding" in result.stdout

@@ -16,11 +16,12 @@ from sqlalchemy import inspect, text
 
 from collector.db import audit, review
 from collector.db.checks import checks_of
+from collector.db.indexes import form_indexes
 from collector.db.schema import column_comment, metadata_columns, table_comment
 from collector.db.sqltext import ddl
 from collector.db.sqlviews import refresh_views
 from collector.db.system_tables import ensure_system_tables
-from collector.forms.names import time_index_name
+from collector.forms.names import key_index_name
 
 LOCK_KEY = "collector.create_all"
 
@@ -81,7 +82,7 @@ def _sync_table(conn, spec, table):
     retyped = {column.name for column in table.columns if column.name in found
                and _sql_type(conn, column.type) != _sql_type(conn, found[column.name]["type"])}
     return (changes + _sync_checks(conn, spec, has_rows, retyped) + _sync_review_check(conn, name)
-            + _sync_index(conn, name))
+            + _sync_indexes(conn, spec, retyped))
 
 
 def _sync_review_check(conn, table):
@@ -97,12 +98,33 @@ def _sql_type(conn, sql_type):
     return sql_type.compile(dialect=conn.dialect)
 
 
-def _sync_index(conn, table):
-    index = time_index_name(table)
-    if index in {i["name"] for i in inspect(conn).get_indexes(table)}:
-        return []
-    conn.execute(text(f"CREATE INDEX {index} ON {table} (submitted_at)"))
-    return [Change(table, f"added index {index} on submitted_at")]
+def _sync_indexes(conn, spec, retyped):
+    """Add missing indexes, rebuild ones defined otherwise (the old time index on submitted_at
+    alone, a key index on a field that is no longer the key), drop a key index without a key.
+
+    On a big table each takes seconds, and submissions wait for it: create_all is one
+    transaction, and CREATE INDEX CONCURRENTLY cannot run inside one.
+    """
+    table, changes = spec.name, []
+    found = dict(conn.execute(text(
+        "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = CAST(:t AS regclass)"),
+        {"t": table}).all())
+    wanted = [index for index in form_indexes(spec) if not set(index.columns) & retyped]
+    for index in wanted:
+        definition = found.get(index.name)
+        if definition is not None and definition.endswith(" USING btree " + index.printed()):
+            continue
+        if definition is not None:
+            conn.execute(text(f"DROP INDEX {index.name}"))
+        conn.execute(text(index.create_sql(table)))
+        verb = "rebuilt" if definition is not None else "added"
+        changes.append(Change(table, f"{verb} index {index.name} {index.describe()}"))
+    stale = key_index_name(table)
+    if stale in found and stale not in {index.name for index in form_indexes(spec)}:
+        conn.execute(text(f"DROP INDEX {stale}"))
+        changes.append(Change(table, f"dropped index {stale}: the form has no key field"))
+    return changes
 
 
 def _add_column(conn, table, column, has_rows):

@@ -1,16 +1,16 @@
-"""Turn a form spec into a typed SQLAlchemy table with constraints and comments.
+"""Turn a form spec into a typed SQLAlchemy table with constraints, indexes and comments.
 
 The comments make `\\d+ <form>` in `heroku pg:psql` read as a codebook:
 every column carries its label, hint, rules and choice labels.
 """
 
 from sqlalchemy import (ARRAY, BigInteger, Boolean, CheckConstraint, Column, Date, DateTime,
-                        Identity, Index, Integer, Numeric, Table, Text, Uuid, func, text)
+                        Identity, Integer, Numeric, Table, Text, Uuid, func, text)
 
 from collector.db import review
 from collector.db.checks import always_required, field_checks
+from collector.db.indexes import form_indexes
 from collector.db.sqltext import ddl
-from collector.forms.names import time_index_name
 
 SQL_TYPES = {
     "text": Text, "long_text": Text, "email": Text, "choice": Text,
@@ -56,9 +56,9 @@ def build_table(spec, metadata):
     checks = [CheckConstraint(ddl(sql), name=name)
               for field in spec.fields for name, sql in field_checks(spec, field)]
     checks.append(CheckConstraint(review.check_sql(), name=review.check_name(spec.name)))
-    # Per-day counts and "since" queries (the PI's chart, Dataclips) filter on time.
-    by_time = Index(time_index_name(spec.name), "submitted_at")
-    return Table(spec.name, metadata, *columns, *checks, by_time, comment=table_comment(spec))
+    # The PI's rows page, chart and Dataclips read by time, RA, review status and key.
+    indexes = [index.index() for index in form_indexes(spec)]
+    return Table(spec.name, metadata, *columns, *checks, *indexes, comment=table_comment(spec))
 
 
 def table_comment(spec):

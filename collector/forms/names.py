@@ -110,9 +110,25 @@ def pg_object_name(name1, name2, label):
     return "_".join(parts)
 
 
+# Each fits 63 bytes: form names are at most 54 characters.
 def time_index_name(form):
-    """Name of the index on submitted_at (fits 63 bytes: form names are at most 54)."""
+    """Name of the index on (submitted_at, id): newest first, pages, dates, the chart."""
     return f"ix_{form}_time"
+
+
+def ra_index_name(form):
+    """Name of the index on (entered_by, submitted_at, id): one RA's rows."""
+    return f"ix_{form}_ra"
+
+
+def review_index_name(form):
+    """Name of the partial index on rows whose review state is not "unreviewed"."""
+    return f"ix_{form}_state"
+
+
+def key_index_name(form):
+    """Name of the index on the form's key field (the PI's search)."""
+    return f"ix_{form}_key"
 
 
 def labelled_view_name(form):
@@ -128,6 +144,9 @@ def relation_names(form):
         "row number sequence": pg_object_name(form, "id", "seq"),
         "submission_id index": pg_object_name(form, "submission_id", "key"),
         "time index": time_index_name(form),
+        "research assistant index": ra_index_name(form),
+        "review status index": review_index_name(form),
+        "key index": key_index_name(form),
         "labelled view": labelled_view_name(form),
     }
 

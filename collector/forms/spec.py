@@ -74,6 +74,8 @@ class FormSpec:
     section_pages: bool = False
     # Field names, each after every field its relevant or calculation reads.
     order: tuple[str, ...] = ()
+    # The field the PI searches rows by (`key`, default the first field that can be one).
+    key: str | None = None
 
     def field(self, name):
         """Return the field called `name`."""

@@ -30,7 +30,11 @@ RULES_BY_TYPE = {
     "multi_choice": {"choices"},
 }
 COMMON_FIELD_KEYS = ("name", "label", "hint", "type", "required", "section") + LOGIC_KEYS
-FORM_KEYS = ("title", "description", "access", "timezone", "section_pages", "sections", "fields")
+FORM_KEYS = ("title", "description", "access", "timezone", "key", "section_pages", "sections",
+             "fields")
+# Types a form's key field may have: one value the PI can type into a search box.
+# A boolean or a date-time is no one's key; long text and ticks are not one value to match.
+KEY_TYPES = ("text", "email", "integer", "decimal", "date", "choice")
 ACCESS_MODES = ("invite", "public")
 MAX_PLACES = 15
 # The longest address SMTP allows (RFC 5321); the default cap for email fields.
@@ -76,7 +80,32 @@ def check_form(path, document):
                         lambda name, problem: SpecError(path, name, problem))
     return {"title": title, "description": _text(document.get("description"), "description", fail),
             "access": access, "timezone": timezone, "fields": checked, "sections": sections,
-            "section_pages": section_pages, "order": order}
+            "section_pages": section_pages, "order": order,
+            "key": _check_key(document.get("key"), checked, fail)}
+
+
+def default_key(fields):
+    """Return the name of the first field that can be the key, or None (fields as dicts or Fields)."""
+    for field in fields:
+        kind = field["type"] if isinstance(field, dict) else field.type
+        if kind in KEY_TYPES:
+            return field["name"] if isinstance(field, dict) else field.name
+    return None
+
+
+def _check_key(key, fields, fail):
+    """Return the key field's name: the one given, or the first field that can be one."""
+    if key is None:
+        return default_key(fields)
+    types = {field["name"]: field["type"] for field in fields}
+    if not isinstance(key, str) or key not in types:
+        close = difflib.get_close_matches(str(key), types, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise fail(f"key {key!r} is not one of the form's fields{hint}")
+    if types[key] not in KEY_TYPES:
+        raise fail(f"key {key!r} is a {types[key]} field, which cannot be searched by one value: "
+                   f"the key must be a {', '.join(KEY_TYPES)} field")
+    return key
 
 
 def check_field(path, raw, index, timezone):

@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from collector.forms.expressions.tree import Call, Compare, Literal, Logic, Ref
+from collector.forms.spec_checks import default_key
 from collector.interchange.draft import InterchangeError, words
 from collector.interchange.empty_answers import emptiable_in_spec, source_tree
 from collector.interchange.redcap_csv import write_dictionary
@@ -79,6 +80,9 @@ class _Rows:
             self.report.note("timezone", f"{spec.timezone.key!r} is not kept: REDCap has no form "
                                          "time zone; date-time bounds are written as local times "
                                          "there, and an import reads them in UTC")
+        if spec.key != default_key(spec.fields):
+            self.report.note("key", f"{spec.key!r} is not kept: REDCap finds records by the "
+                                    "record id, and an import makes the first field the key")
         if spec.section_pages:
             self.report.note("section_pages", "not kept: REDCap shows an instrument on one page "
                                               "(surveys can page by section in REDCap's settings)")

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import openpyxl
 
-from collector.forms.spec_checks import EMAIL_MAX_LENGTH
+from collector.forms.spec_checks import EMAIL_MAX_LENGTH, default_key
 from collector.interchange.draft import InterchangeError, column_name
 from collector.interchange.empty_answers import emptiable_in_spec, source_shape
 from collector.interchange.report import Report
@@ -68,6 +68,9 @@ def _form_notes(spec, report):
     if spec.access == "public":
         report.note("access", "XLSForm has no access setting: the form is public here, who can "
                               "fill it in ODK is set on the server")
+    if spec.key != default_key(spec.fields):
+        report.note("key", f"XLSForm has no key setting ({spec.key}): an import makes the first "
+                           "field the key")
     if spec.timezone.key != "UTC":
         report.note("timezone", f"XLSForm has no time zone setting ({spec.timezone.key}): ODK reads "
                                 "date-times in the phone's zone")

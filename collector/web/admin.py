@@ -1,19 +1,17 @@
-"""The PI's area at /admin: forms with counts, a chart per form, latest rows, CSV export."""
+"""The PI's area at /admin: forms with counts, a chart per form, rows to filter and page, CSV."""
 
 from datetime import datetime
 
 from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request,
                    url_for)
-from sqlalchemy import func, select
-
+from collector.db import form_summary, review, rows
 from collector.db.database import db
 from collector.db.export import copy_sql, stream_csv
-from collector.web import admin_auth, admin_sessions, known_device
+from collector.web import admin_auth, admin_sessions, cells, known_device, rows_page
 from collector.web.chart import build_chart, daily_counts
 from collector.web.registry import current_registry, form_or_404
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-PAGE_SIZE = 50
 
 
 @bp.before_request
@@ -71,34 +69,46 @@ def logout():
 
 @bp.get("/")
 def dashboard():
-    """Every form with its row count and latest submission."""
+    """Every form with its row count (exact when small, else estimated) and last submission."""
     registry = current_registry()
     summaries = []
     with db.engine.connect() as conn:
         for name, table in registry.tables.items():
-            count = conn.execute(select(func.count()).select_from(table)).scalar()
-            # The newest row by primary key: an index lookup, fast at any size.
-            latest = conn.execute(select(table.c.submitted_at).order_by(table.c.id.desc())
-                                  .limit(1)).scalar()
-            summaries.append((registry.specs[name], count, latest))
-    return render_template("admin/dashboard.html", summaries=summaries)
+            summaries.append((registry.specs[name], form_summary.row_count(conn, table),
+                              form_summary.last_submission(conn, table)))
+    return render_template("admin/dashboard.html", summaries=summaries,
+                           exact_up_to=form_summary.EXACT_UP_TO)
 
 
 @bp.get("/forms/<name>")
 def form_rows(name):
-    """The chart and the latest rows, newest first, paged by id (keyset, not OFFSET)."""
+    """The chart (first page, no filters), the filter bar and one page of rows, newest first.
+
+    A bad filter or page link answers 400 with the page and the problem in words.
+    """
     spec, table = form_or_404(name)
-    before = request.args.get("before", type=int)
-    query = select(table).order_by(table.c.id.desc()).limit(PAGE_SIZE)
-    if before is not None:
-        query = query.where(table.c.id < before)
+    cursor = request.args.get("after")
     today = datetime.now(spec.timezone).date()
+    page, error, filters = None, None, rows.Filters()
     with db.engine.connect() as conn:
-        rows = conn.execute(query).mappings().all()
-        chart = build_chart(daily_counts(conn, table, spec.timezone, today), today)
-    older = rows[-1]["id"] if len(rows) == PAGE_SIZE else None
-    return render_template("admin/form.html", spec=spec, rows=rows, columns=list(table.c.keys()),
-                           chart=chart, older=older, first_page=before is None)
+        ras, anonymous = rows.ra_names(conn, table)
+        # The chart counts every row of 30 days: only where the PI starts, not on each filter.
+        unfiltered = not any(request.args.get(name) for name in ("ra", "status", "from", "to", "q"))
+        chart = (build_chart(daily_counts(conn, table, spec.timezone, today), today)
+                 if unfiltered and not cursor else None)
+        try:
+            filters = rows.parse_filters(spec, request.args)
+            page = rows.page(conn, spec, table, filters, cursor)
+        except rows.RowsError as problem:
+            error = str(problem)
+    html = render_template(
+        "admin/form.html", spec=spec, chart=chart, page=page, error=error, filters=filters,
+        typed=request.args, first_page=not cursor, ras=ras, anonymous=anonymous,
+        table_rows=rows_page.table_rows(spec, page), statuses=review.STATUSES,
+        no_invite=rows.NO_INVITE, filter_words=rows_page.filters_in_words(spec, filters),
+        search_hint=rows_page.search_hint(spec), status_words=cells.status_words,
+        wrapping=[cells.wraps(field) for field in spec.fields])
+    return html, 400 if error else 200
 
 
 @bp.get("/forms/<name>/export.csv")

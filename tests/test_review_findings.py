@@ -58,6 +58,8 @@ def test_a_withdrawn_row_never_comes_back_when_the_ra_sends_it_again(app, engine
     assert count(engine) == 0
     again = client.post("/forms/intake", data=entry)   # the same reference, sent once more
     assert count(engine) == 0, f"the withdrawn entry is back (HTTP {again.status_code})"
+    assert again.status_code == 410 and "withdrawn" in again.get_data(as_text=True)
+    assert SECRET not in again.get_data(as_text=True)
 
 
 # README "The audit trail": "a trigger on every form table writes each change into

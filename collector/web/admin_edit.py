@@ -40,6 +40,7 @@ def save_edit(name, row_id):
     reason, reason_error = clean_reason(request.form.get("_reason"))
     if errors or reason_error:
         return edit_page(spec, row, request.form, version, errors, values, reason_error, 422)
+    values = keep_untouched(spec, row, request.form, values)
     try:
         changed = correct_row(db.engine, spec, table, row_id, version, values,
                               admin_auth.signed_in_name(), reason)
@@ -72,6 +73,27 @@ def _unreadable_version(spec, row, values):
     return edit_page(spec, row, stored_form_data(spec, merged), row["_version"], status=409,
                      notice="This page did not say which version of the row it showed, so "
                             "nothing was saved. Check the values below and save again.")
+
+
+def keep_untouched(spec, row, formdata, values):
+    """Return `values` with the stored value kept for every field whose control still holds
+    exactly the text it was filled with.
+
+    Reading that text back need not give the stored value: a local time in the hour
+    clocks go back names two instants, and a value set from psql (a trailing space,
+    CRLF, '' for NULL) is normalised by validation. Untouched, it must not change.
+    A field the logic now hides (validated to None) is left as validation says.
+    """
+    kept = dict(values)
+    prefilled = stored_form_data(spec, row)
+    for field in spec.fields:
+        if field.calculation is not None or values.get(field.name) is None:
+            continue
+        posted, filled = formdata.getlist(field.name), prefilled.getlist(field.name)
+        if (sorted(posted) if field.type == "multi_choice" else posted) == (
+                sorted(filled) if field.type == "multi_choice" else filled):
+            kept[field.name] = row[field.name]
+    return kept
 
 
 def stored_form_data(spec, values):

@@ -205,7 +205,7 @@ def render(report, options):
                      f"p95 under {TARGET_MS} ms |")
     (old, old_bulk), (new, new_bulk) = report["insert"]["cost_old"], report["insert"]["cost_new"]
     lines += ["", "What the indexes cost an INSERT (old: pkey, submission_id, submitted_at; new: "
-              "time with id, RA, key, and the partial review-state index), medians of "
+              "time with id, RA, review state, key), medians of "
               f"{options.rounds} rounds:",
               f"- one single-row INSERT in autocommit, as a submission ({options.inserts:,} per "
               f"round): old {old:.0f} µs, new {new:.0f} µs: {new - old:+.0f} µs ({new / old - 1:+.0%});",

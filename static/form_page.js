@@ -16,7 +16,7 @@
  */
 (function () {
   "use strict";
-  var form = document.querySelector("form[data-draft-form]");
+  var form = document.querySelector("form[data-draft-form], form[data-edit-form]");
   var source = document.getElementById("form-logic");
   if (!form || !source || !window.collectorLogic) return;
   var program = JSON.parse(source.textContent);

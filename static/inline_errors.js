@@ -11,7 +11,7 @@
  */
 (function () {
   "use strict";
-  var form = document.querySelector("form[data-draft-form]");
+  var form = document.querySelector("form[data-draft-form], form[data-edit-form]");
   if (!form) return;
   form.noValidate = true;  // we check on submit and show the messages ourselves
   var FLAGS = ["valueMissing", "typeMismatch", "badInput", "patternMismatch", "tooLong",

@@ -25,9 +25,13 @@ def admin_app(app, database_url, engine):
     return fresh_admin_app(database_url, engine, PASSWORD)
 
 
-def login(client, password=PASSWORD):
+PI_NAME = "Ngozi Ọkafọr"
+
+
+def login(client, password=PASSWORD, name=PI_NAME):
+    """Sign in as the PI does: the name every change is recorded under, and the password."""
     token = _csrf(client.get("/admin/").get_data(as_text=True))
-    return client.post("/admin/login", data={"password": password, "csrf_token": token})
+    return client.post("/admin/login", data={"name": name, "password": password, "csrf_token": token})
 
 
 def _csrf(html):

@@ -23,8 +23,8 @@ def login_from(client, address, password=PASSWORD):
     headers = {"X-Forwarded-For": address}
     html = client.get("/admin/", headers=headers).get_data(as_text=True)
     token = html.split('name="csrf_token" value="')[1].split('"')[0]
-    return client.post("/admin/login", data={"password": password, "csrf_token": token},
-                       headers=headers)
+    return client.post("/admin/login", data={"name": "Zoë Müller", "password": password,
+                                             "csrf_token": token}, headers=headers)
 
 
 def known_device(admin_app, address="198.51.100.7"):

@@ -52,6 +52,7 @@ def test_a_data_manager_filters_and_scrolls_the_rows_of_a_form(browser, admin_we
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(admin_web.base_url + "/admin/")
+    page.fill("#name", "Dr Ngozi Ọkafọr")
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.click("text=Participant intake")

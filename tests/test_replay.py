@@ -145,7 +145,10 @@ def test_replay_never_brings_back_a_withdrawn_participant(app, engine, database_
                                         "WHERE row_id = :id"), {"id": row_id}).all()
         version = read_row(conn, spec, table, row_id)["_version"]
     assert tuple(replayed) == ("replayed", "replay", "Test RA")  # the RA named in the record
-    withdraw_row(engine, spec, table, row_id, version, "Dr Ngozi Ọkafọr", "Consent withdrawn")
+    from collector.db.database import db
+    with app.app_context():  # the app's own connections: only they withdraw (README)
+        app_engine = db.engine
+    withdraw_row(app_engine, spec, table, row_id, version, "Dr Ngozi Ọkafọr", "Consent withdrawn")
     for args in ((), ("--dry-run",)):
         again = replay(database_url, heroku_logs(failed_lines), *args)
         assert again.returncode == 0, again.stderr

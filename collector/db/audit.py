@@ -30,7 +30,8 @@ REPLAY = "replay"
 CORRECTED, REVIEWED, WITHDRAWN, REPLAYED = "corrected", "reviewed", "withdrawn", "replayed"
 
 FUNCTIONS = r"""
-CREATE OR REPLACE FUNCTION audit_row_change() RETURNS trigger LANGUAGE plpgsql AS $body$
+CREATE OR REPLACE FUNCTION audit_row_change() RETURNS trigger LANGUAGE plpgsql
+    SET search_path = __SCHEMA__, pg_temp AS $body$
 DECLARE
     who text := nullif(current_setting('collector.actor', true), '');
     why text := nullif(current_setting('collector.reason', true), '');
@@ -39,9 +40,14 @@ DECLARE
     target record;
     changed jsonb;
     names text[];
+    app_client boolean := current_setting('application_name') = 'collector';
 BEGIN
     IF TG_OP = 'INSERT' THEN target := NEW; ELSE target := OLD; END IF;
-    IF via IS NULL AND TG_OP = 'INSERT' AND current_setting('application_name') = 'collector' THEN
+    IF NOT app_client THEN
+        -- psql may name itself and say why, but not claim to be the PI area or replay.
+        via := NULL; what := NULL;
+    END IF;
+    IF via IS NULL AND TG_OP = 'INSERT' AND app_client THEN
         -- The RA's submit: one autocommit INSERT, so no settings; the row names the RA.
         via := 'form'; what := 'submitted'; who := NEW.entered_by;
     ELSIF via IS NULL THEN
@@ -61,8 +67,14 @@ BEGIN
          WHERE n.value IS DISTINCT FROM o.value;
     ELSIF TG_OP = 'DELETE' AND what = 'withdrawn' THEN
         -- Erasure: the trail keeps who, when and why, and no value of the participant's.
+        -- The withdrawal is recorded first: the guard lets values go only after one.
+        INSERT INTO audit_trail (form, row_id, submission_id, operation, action, actor, source, reason)
+        VALUES (TG_TABLE_NAME, OLD.id, OLD.submission_id, TG_OP, what, who, via, why);
+        -- By reference too: a row renumbered from psql kept its old id in earlier entries.
         UPDATE audit_trail SET changes = NULL
-         WHERE form = TG_TABLE_NAME AND row_id = OLD.id AND changes IS NOT NULL;
+         WHERE form = TG_TABLE_NAME AND (row_id = OLD.id OR submission_id = OLD.submission_id)
+           AND changes IS NOT NULL;
+        RETURN NULL;
     ELSIF TG_OP = 'DELETE' THEN
         -- Any other delete keeps what was deleted, so a mistake can be undone from the trail.
         SELECT jsonb_object_agg(key, jsonb_build_object('old', value)),
@@ -78,7 +90,8 @@ BEGIN
 END
 $body$;
 
-CREATE OR REPLACE FUNCTION audit_form_truncate() RETURNS trigger LANGUAGE plpgsql AS $body$
+CREATE OR REPLACE FUNCTION audit_form_truncate() RETURNS trigger LANGUAGE plpgsql
+    SET search_path = __SCHEMA__, pg_temp AS $body$
 BEGIN
     INSERT INTO audit_trail (form, operation, action, actor, source, reason)
     VALUES (TG_TABLE_NAME, 'TRUNCATE', 'truncated outside the app',
@@ -88,20 +101,26 @@ BEGIN
 END
 $body$;
 
-CREATE OR REPLACE FUNCTION audit_trail_guard() RETURNS trigger LANGUAGE plpgsql AS $body$
+CREATE OR REPLACE FUNCTION audit_trail_guard() RETURNS trigger LANGUAGE plpgsql
+    SET search_path = __SCHEMA__, pg_temp AS $body$
 DECLARE
     still_there boolean;
 BEGIN
     IF TG_OP = 'UPDATE' THEN
         IF NEW.changes IS NULL AND OLD.changes IS NOT NULL
            AND to_jsonb(NEW) - 'changes' = to_jsonb(OLD) - 'changes' THEN
-            still_there := false;
-            IF to_regclass(quote_ident(OLD.form)) IS NOT NULL THEN
-                EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I WHERE id = $1)', OLD.form)
-                   INTO still_there USING OLD.row_id;
-            END IF;
-            IF NOT still_there THEN
-                RETURN NEW;  -- erasing the values of a withdrawn (deleted) row
+            -- Only after a recorded withdrawal of this reference, and only once its row is gone.
+            IF EXISTS (SELECT 1 FROM audit_trail
+                        WHERE form = OLD.form AND submission_id = OLD.submission_id
+                          AND operation = 'DELETE' AND action = 'withdrawn') THEN
+                still_there := false;
+                IF to_regclass(quote_ident(OLD.form)) IS NOT NULL THEN
+                    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I WHERE submission_id = $1)', OLD.form)
+                       INTO still_there USING OLD.submission_id;
+                END IF;
+                IF NOT still_there THEN
+                    RETURN NEW;  -- erasing the values of a withdrawn row
+                END IF;
             END IF;
         END IF;
     END IF;
@@ -144,7 +163,11 @@ def install(conn, form_tables):
 
     Idempotent; returns the names of the forms that got their triggers just now.
     """
-    conn.execute(ddl(FUNCTIONS))
+    # The functions read the collector's schema, then temporary tables last: a session's
+    # own temporary audit_trail (or a temporary table named like a form) must not catch
+    # the trail's rows or answer the guard's questions.
+    schema = conn.execute(text("SELECT quote_ident(current_schema())")).scalar()
+    conn.execute(ddl(FUNCTIONS.replace("__SCHEMA__", schema)))
     conn.execute(ddl(GUARD_TRIGGERS))
     conn.execute(ddl(f"CREATE OR REPLACE VIEW {HISTORY_VIEW} AS {HISTORY_SELECT}"))
     conn.execute(text(f"COMMENT ON VIEW {HISTORY_VIEW} IS :c"), {"c": (

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, func, select, text, update
 
 from collector.db import audit, review
 from collector.db.system_tables import audit_trail
@@ -133,10 +133,22 @@ def _since(conn, spec, row_id, seen):
 
 
 def row_history(conn, spec, row_id):
-    """Return the row's audit entries, oldest first (also after it was withdrawn)."""
-    query = (select(audit_trail).where(audit_trail.c.form == spec.name, audit_trail.c.row_id == row_id)
-             .order_by(audit_trail.c.id))
-    return [_entry(row) for row in conn.execute(query).mappings()]
+    """Return the row's audit entries, oldest first (also after it was withdrawn).
+
+    Row ids can be used twice (TRUNCATE … RESTART IDENTITY clears pilot rows), so
+    only entries since the table was last emptied, and of the row's own reference.
+    """
+    trail = audit_trail.c
+    emptied = (select(func.coalesce(func.max(trail.id), 0))
+               .where(trail.form == spec.name, trail.operation == "TRUNCATE").scalar_subquery())
+    query = (select(audit_trail).where(trail.form == spec.name, trail.row_id == row_id, trail.id > emptied)
+             .order_by(trail.id))
+    found = conn.execute(query).mappings().all()
+    reference = conn.execute(text(f"SELECT submission_id FROM {spec.name} WHERE id = :id"),
+                             {"id": row_id}).scalar()
+    if reference is None and found:  # withdrawn or deleted: the newest entry names it
+        reference = found[-1]["submission_id"]
+    return [_entry(row) for row in found if row["submission_id"] == reference]
 
 
 def _entry(row):

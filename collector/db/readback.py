@@ -5,12 +5,17 @@ datetime holds years 1 to 9999. psycopg2 raises on the rest (BC, year 10000)
 and turns infinity into date.max or datetime.max, which then overflows in
 astimezone(). So each connection gets typecasters that return the normal
 Python value when it fits and otherwise PostgreSQL's own text as PgText.
+They also read jsonb numbers (the audit trail's values) as exact Decimals.
 """
 
+import json
 from datetime import datetime
+from decimal import Decimal
+from functools import partial
 
 import psycopg2
 import psycopg2.extensions as pg
+import psycopg2.extras
 from sqlalchemy import event
 
 INFINITIES = ("infinity", "-infinity")
@@ -45,12 +50,16 @@ def _typecasters():
 
 
 TYPECASTERS = _typecasters()
+EXACT_JSON = partial(json.loads, parse_float=Decimal)
 
 
 def register_typecasters(dbapi_connection, _connection_record=None):
     """Install the tolerant casters on one psycopg2 connection (engine "connect" event)."""
     for caster in TYPECASTERS:
         pg.register_type(caster, dbapi_connection)
+    # The audit trail's old and new values are jsonb: numbers must stay exact decimals
+    # (json.loads would make 12345678901234567.89 a float, and 75.1 an approximation).
+    psycopg2.extras.register_default_jsonb(dbapi_connection, loads=EXACT_JSON)
 
 
 def install(engine):

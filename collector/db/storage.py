@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, select, true
 from sqlalchemy.dialects.postgresql import insert
 
 from collector.db import audit
-from collector.db.system_tables import invites
+from collector.db.system_tables import audit_trail, invites
 from collector.forms.conflicts import SubmissionConflict, differences
 from collector.ops.failed_writes import record_failed_write
 from collector.ops.logs import log_event
@@ -80,7 +80,8 @@ def save_submission(engine, spec, table, submission_id, values, submitter, submi
     trip, in autocommit: on invite-only forms nothing is written if it was
     revoked (InviteRevoked); on public forms the row is written without a
     name. A stored row with the same reference but other values raises
-    SubmissionConflict; with the same values it is a harmless duplicate.
+    SubmissionConflict; with the same values it is a harmless duplicate. A
+    reference withdrawn in the PI area is not written again (Withdrawn).
     """
     submitted_at = submitted_at or datetime.now(timezone.utc)
     parameters = {**values, "submission_id": submission_id, "form_version": spec.version,
@@ -95,6 +96,10 @@ def save_submission(engine, spec, table, submission_id, values, submitter, submi
     except InviteRevoked:
         log_event("submission_refused", form=spec.name, submission_id=str(submission_id),
                   reason="invite revoked")
+        raise
+    except Withdrawn:  # no values logged: keeping them is what withdrawal forbids
+        log_event("submission_refused", form=spec.name, submission_id=str(submission_id),
+                  reason="withdrawn")
         raise
     except SubmissionConflict as conflict:
         log_event("submission_conflict", form=spec.name, submission_id=str(submission_id),
@@ -125,6 +130,8 @@ def _refuse_other_values(conn, spec, table, submission_id, values, submitter=Non
     if revoked and spec.access == "invite":
         raise InviteRevoked()
     if stored["submitted_at"] is None:
+        if audit.withdrawn_references(conn, spec.name, [submission_id]):
+            raise Withdrawn(submission_id)  # the INSERT refused it (see _insert)
         raise RuntimeError(f"submission {submission_id} was neither written nor found")
     found = differences(spec, stored, values)
     if found:
@@ -165,10 +172,16 @@ def _insert(table, gated):
     columns = [c.name for c in table.columns if c.name not in ("id", "entered_by", "review_status")]
     binds = [bindparam(name, type_=table.c[name].type) for name in columns]
     active = (invites.c.id == bindparam(INVITE_PARAMETER), invites.c.revoked_at.is_(None))
+    # A reference withdrawn in the PI area is never written again (an RA's device
+    # resending an entry it kept): one probe of a small partial index, same round trip.
+    trail = audit_trail.c
+    withdrawn = select(trail.id).where(
+        trail.form == table.name, trail.submission_id == binds[columns.index("submission_id")],
+        trail.operation == "DELETE", trail.action == "withdrawn").exists()
     if gated:
-        source = select(*binds, invites.c.name).where(*active)
+        source = select(*binds, invites.c.name).where(*active, ~withdrawn)
     else:
-        source = select(*binds, select(invites.c.name).where(*active).scalar_subquery())
+        source = select(*binds, select(invites.c.name).where(*active).scalar_subquery()).where(~withdrawn)
     statement = insert(table).from_select([*columns, "entered_by"], source)
     return (statement.on_conflict_do_nothing(index_elements=["submission_id"])
             .returning(table.c.id, table.c.entered_by))

@@ -45,6 +45,8 @@ admin_sessions = Table(
            comment="HMAC of ADMIN_PASSWORD under SECRET_KEY: a new password ends the session."),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("ended_at", DateTime(timezone=True), comment="Set at logout."),
+    Column("name", Text, comment="The name the PI or data manager gave at sign-in: every change "
+                                 "made in the PI area is recorded under it."),
     comment="Sign-ins to /admin (collector's own table).",
 )
 
@@ -98,7 +100,8 @@ def ensure_system_tables(connectable):
 
 # (table, column, type) added after the table first shipped.
 ADDED_COLUMNS = (("admin_login_failures", "device", "text"),
-                 ("invites", "code_exposed_at", "timestamptz"))
+                 ("invites", "code_exposed_at", "timestamptz"),
+                 ("admin_sessions", "name", "text"))
 
 
 def _transaction(connectable):

@@ -28,6 +28,12 @@ def require_admin():
         return render_template("admin/login.html"), 401
 
 
+@bp.context_processor
+def signed_in_as():
+    """Give every PI-area page the name its changes are recorded under ("Signed in as …")."""
+    return {"pi_name": admin_auth.signed_in_name() if admin_auth.enabled() else None}
+
+
 @bp.after_app_request
 def no_store(response):
     """Keep every /admin answer (rows, counts, the login page) out of caches.
@@ -45,7 +51,11 @@ def login():
     if admin_auth.too_many_failures():
         return render_template("admin/login.html", error="Too many failed attempts. Wait 15 "
                                "minutes, then try again."), 429
-    if not admin_auth.check_password(request.form.get("password", "")):
+    # The name first: a missing name is no password guess, so it is not counted as one.
+    name, problem = admin_auth.clean_name(request.form.get("name", ""))
+    if problem:
+        return render_template("admin/login.html", error=problem), 422
+    if not admin_auth.check_password(request.form.get("password", ""), name):
         return render_template("admin/login.html", error="That password is not right."), 401
     # This browser is now known: guesses from elsewhere can no longer lock it out.
     return known_device.remember(redirect(url_for(".dashboard"), code=303))

@@ -10,6 +10,7 @@ many addresses cannot lock the PI out.
 
 import hashlib
 import hmac
+import unicodedata
 
 from flask import current_app, request
 from sqlalchemy import func, select
@@ -25,6 +26,8 @@ MAX_FAILURES_PER_DEVICE = 10
 MAX_FAILURES_OVERALL = 100
 # Shorter passwords could be guessed even at these rates: /admin stays closed.
 MIN_PASSWORD_LENGTH = 12
+# The name every change in the PI area is recorded under (the audit trail's "who").
+MAX_NAME_LENGTH = 100
 
 
 def enabled():
@@ -42,6 +45,11 @@ def signed_in():
     return admin_sessions.is_active()
 
 
+def signed_in_name():
+    """Return the name this browser signed in under (None when not signed in)."""
+    return admin_sessions.current_name()
+
+
 def too_many_failures():
     """Return whether logins are paused for this browser."""
     recent = failures.c.at > func.now() - func.make_interval(0, 0, 0, 0, 0, WINDOW_MINUTES)
@@ -56,12 +64,31 @@ def too_many_failures():
                 or count(unknown) >= MAX_FAILURES_OVERALL)
 
 
-def check_password(given):
-    """Sign the PI in if `given` is right; record a failure otherwise. Return success."""
+def clean_name(raw):
+    """Return (name, problem): the name as it will be recorded, or why it cannot be.
+
+    Any script is welcome ("Đặng Thị Hương"); it is trimmed and put in NFC, so
+    the same name typed on two keyboards is recorded the same way.
+    """
+    name = unicodedata.normalize("NFC", raw).strip()
+    if not name:
+        return None, "Enter your name: every change you make here is recorded under it."
+    if len(name) > MAX_NAME_LENGTH:
+        return None, f"Enter at most {MAX_NAME_LENGTH} characters for your name (this is {len(name)})."
+    if any(unicodedata.category(char) == "Cc" for char in name):
+        return None, "Enter your name on one line, without tabs or control characters."
+    return name, None
+
+
+def check_password(given, name):
+    """Sign `name` in if the password `given` is right; record a failure otherwise.
+
+    Return success.
+    """
     # Hash both sides first so the comparison takes the same time whatever the lengths.
     expected = hashlib.sha256(current_app.config["ADMIN_PASSWORD"].encode()).digest()
     if hmac.compare_digest(hashlib.sha256(given.encode()).digest(), expected):
-        admin_sessions.start()
+        admin_sessions.start(name)
         return True
     with db.engine.begin() as conn:
         conn.execute(failures.insert().values(ip=_client_ip(), device=known_device.current()))

@@ -18,7 +18,7 @@ from collector.forms.spec_checks import SpecError
 from collector.ops import logs
 from collector.ops.config import PROJECT_ROOT, ConfigError, load_config
 from collector.web import access, security
-from collector.web import admin_record  # noqa: F401  (registers the row routes on the blueprint)
+from collector.web import admin_edit, admin_record  # noqa: F401  (register the row routes on the blueprint)
 from collector.web.admin import bp as admin_blueprint
 from collector.web.errors import register_error_handlers
 from collector.web.registry import load_registry

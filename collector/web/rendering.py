@@ -52,19 +52,28 @@ def render_form(spec, formdata, submission_id, errors=None, notice=None, status=
     `values` are the server's values for `formdata` when the caller has them.
     """
     errors = errors or {}
-    computed = _calculated(spec, formdata, values)
-    views = [FieldView(field=f, widget=widgets.widget(f),
-                       attributes=widgets.input_attributes(f, spec.timezone),
-                       messages=widgets.message_attributes(f, spec.timezone),
-                       options=widgets.options(f),
-                       value=computed[f.name] if f.name in computed else raw_value(f, formdata),
-                       error=errors.get(f.name)) for f in spec.fields]
-    html = render_template("form.html", spec=spec, fields=views, groups=_groups(spec, views),
+    views = field_views(spec, formdata, errors, values)
+    html = render_template("form.html", spec=spec, fields=views, groups=groups(spec, views),
                            submission_id=submission_id, errors=errors, notice=notice,
                            conflict=conflict, conflict_detailed=conflict_detailed, shown=shown,
                            submission_sig=_signature(formdata, submission_id),
                            logic=logic_json.program(spec) if logic_json.has_logic(spec) else None)
     return html, status
+
+
+def field_views(spec, formdata, errors=None, values=None):
+    """Return a FieldView per field: the typed text of `formdata`, calculated values, messages.
+
+    The RA's form and the PI's Edit page draw fields from these (templates/form_fields.html).
+    """
+    errors = errors or {}
+    computed = _calculated(spec, formdata, values)
+    return [FieldView(field=f, widget=widgets.widget(f),
+                      attributes=widgets.input_attributes(f, spec.timezone),
+                      messages=widgets.message_attributes(f, spec.timezone),
+                      options=widgets.options(f),
+                      value=computed[f.name] if f.name in computed else raw_value(f, formdata),
+                      error=errors.get(f.name)) for f in spec.fields]
 
 
 @dataclass(frozen=True)
@@ -74,7 +83,8 @@ class Group:
     fields: list
 
 
-def _groups(spec, views):
+def groups(spec, views):
+    """Return the views grouped by section (one Group without a section when there are none)."""
     if not spec.sections:
         return [Group(None, views)]
     return [Group(section, [v for v in views if v.field.section == section.name])

@@ -8,7 +8,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import MultiDict
 
 from collector.db.database import db
-from collector.db.storage import HeldForRecovery, InviteRevoked, find_saved, save_submission
+from collector.db.storage import (HeldForRecovery, InviteRevoked, Withdrawn, find_saved,
+                                  save_submission)
 from collector.forms import messages
 from collector.forms.conflicts import SubmissionConflict
 from collector.forms.validation import validate_submission
@@ -86,6 +87,11 @@ def submit(name):
     except InviteRevoked:
         session.clear()
         raise access.AccessDenied(access.REVOKED) from None
+    except Withdrawn:
+        return render_template("message.html", title="Not saved: this entry was withdrawn", message=(
+            f"The entry with the reference {submission_id} was saved earlier, then withdrawn by "
+            "the study team (the participant withdrew), so it is not saved again. If this "
+            "device offers to restore it when you open the form, choose \"Discard it\".")), 410
     except SubmissionConflict as conflict:
         # Keep what was just typed in a form with a new reference: pressing
         # Submit there makes a separate entry, never a silent overwrite.

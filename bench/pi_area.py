@@ -122,14 +122,15 @@ def pages(options, urls, envs):
 
 
 def signed_in_pi(server):
-    """Return a urllib opener signed in to /admin with the password."""
+    """Return a urllib opener signed in to /admin with a name and the password."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     try:
         opener.open(server.url + "/admin/")
     except urllib.error.HTTPError as page:   # 401: the sign-in page
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.read().decode()).group(1)
-    body = urllib.parse.urlencode({"password": PASSWORD, "csrf_token": token}).encode()
+    body = urllib.parse.urlencode({"name": "Bench data manager", "password": PASSWORD,
+                                   "csrf_token": token}).encode()
     with opener.open(server.url + "/admin/login", body) as page:
         if "/admin/login" in page.url:
             raise RuntimeError(f"{server.name}: the PI sign-in did not work")

@@ -9,7 +9,7 @@ from html import unescape
 import pytest
 from sqlalchemy import text
 
-from collector.db import rows
+from collector.db import row_filters, rows
 from tests.test_admin import PASSWORD, fresh_admin_app, login
 
 UTC = timezone.utc
@@ -50,7 +50,7 @@ def expected(made, ra=None, status=None, since=None, until=None, prefix=None):
     """The ids the filters must return, newest first, computed here without SQL."""
     zone = __import__("zoneinfo").ZoneInfo("Europe/London")
     keep = [r for r in made
-            if (ra is None or r["entered_by"] == (None if ra == rows.NO_INVITE else ra))
+            if (ra is None or r["entered_by"] == (None if ra == row_filters.NO_INVITE else ra))
             and (status is None or r["review_status"] == status)
             and (since is None or r["submitted_at"].astimezone(zone).date() >= since)
             and (until is None or r["submitted_at"].astimezone(zone).date() <= until)
@@ -70,7 +70,7 @@ def every_page(conn, spec, table, filters, size):
 
 
 @pytest.mark.parametrize("args", [
-    {}, {"ra": "Ngozi Ọkafọr"}, {"ra": rows.NO_INVITE}, {"ra": "'; DROP TABLE intake; --"},
+    {}, {"ra": "Ngozi Ọkafọr"}, {"ra": row_filters.NO_INVITE}, {"ra": "'; DROP TABLE intake; --"},
     {"status": "verified"}, {"status": "unreviewed"}, {"from": "2026-03-27"}, {"to": "2026-03-26"},
     {"from": "2026-03-26", "to": "2026-03-28"}, {"q": "P004"}, {"q": "P%"}, {"q": "P_"},
     {"q": "P\\"}, {"ra": "Zoë Müller", "status": "query_open", "from": "2026-03-26", "q": "P0"},
@@ -79,7 +79,7 @@ def every_page(conn, spec, table, filters, size):
 def test_each_filter_alone_and_together_pages_through_exactly_the_right_rows(
         app, engine, table_rows, args, size):
     spec, table = app.extensions["collector"].get("intake")
-    filters = rows.parse_filters(spec, args)
+    filters = row_filters.parse_filters(spec, args)
     want = expected(table_rows, ra=args.get("ra"), status=args.get("status"),
                     since=args.get("from") and date.fromisoformat(args["from"]),
                     until=args.get("to") and date.fromisoformat(args["to"]), prefix=args.get("q"))
@@ -96,9 +96,9 @@ def test_the_date_range_is_in_the_forms_time_zone(app, engine):
                      "participant_id": "P0001"}])
     spec, table = app.extensions["collector"].get("intake")
     with engine.connect() as conn:
-        april = rows.page(conn, spec, table, rows.parse_filters(spec, {"from": "2026-04-01"}))
-        march = rows.page(conn, spec, table, rows.parse_filters(spec, {"to": "2026-03-31"}))
-        everything = rows.page(conn, spec, table, rows.parse_filters(
+        april = rows.page(conn, spec, table, row_filters.parse_filters(spec, {"from": "2026-04-01"}))
+        march = rows.page(conn, spec, table, row_filters.parse_filters(spec, {"to": "2026-03-31"}))
+        everything = rows.page(conn, spec, table, row_filters.parse_filters(
             spec, {"from": "0001-01-01", "to": "9999-12-31"}))
     assert len(april.rows) == 1 and march.rows == [] and len(everything.rows) == 1
 

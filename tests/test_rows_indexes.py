@@ -6,7 +6,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from collector.db import form_summary, rows
+from collector.db import form_summary, row_filters, rows
 from collector.db.migrate import create_all
 from collector.web.registry import load_registry
 
@@ -50,7 +50,7 @@ def scans(node):
 
 
 FILTERS = [
-    {}, {"ra": "RA Zoë Müller"}, {"ra": "Left early"}, {"ra": rows.NO_INVITE},
+    {}, {"ra": "RA Zoë Müller"}, {"ra": "Left early"}, {"ra": row_filters.NO_INVITE},
     {"status": "verified"}, {"status": "query_open"}, {"status": "unreviewed"}, {"q": "P0042"},
     {"q": "P004"}, {"from": "2026-03-01", "to": "2026-03-02"}, {"ra": "RA Ana", "status": "verified"},
 ]
@@ -64,7 +64,7 @@ def test_every_filter_reads_an_index_not_the_whole_table(engine, big_table):
     with engine.connect() as conn:
         for args in FILTERS:
             for cursor in (None, deep):
-                query = rows.page_query(spec, table, rows.parse_filters(spec, args), cursor)
+                query = rows.page_query(spec, table, row_filters.parse_filters(spec, args), cursor)
                 nodes = list(scans(plan(conn, query)[0]["Plan"]))
                 assert any(index for _kind, _relation, index in nodes), (args, nodes)
                 if any(kind == "Seq Scan" for kind, _relation, _index in nodes):

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request,
                    url_for)
-from collector.db import form_summary, review, rows
+from collector.db import form_summary, review, row_filters, rows
 from collector.db.database import db
 from collector.db.export import copy_sql, stream_csv
 from collector.web import admin_auth, admin_sessions, cells, known_device, rows_page
@@ -89,7 +89,7 @@ def form_rows(name):
     spec, table = form_or_404(name)
     cursor = request.args.get("after")
     today = datetime.now(spec.timezone).date()
-    page, error, filters = None, None, rows.Filters()
+    page, error, filters = None, None, row_filters.Filters()
     with db.engine.connect() as conn:
         ras, anonymous = rows.ra_names(conn, table)
         # The chart counts every row of 30 days: only where the PI starts, not on each filter.
@@ -97,15 +97,15 @@ def form_rows(name):
         chart = (build_chart(daily_counts(conn, table, spec.timezone, today), today)
                  if unfiltered and not cursor else None)
         try:
-            filters = rows.parse_filters(spec, request.args)
+            filters = row_filters.parse_filters(spec, request.args)
             page = rows.page(conn, spec, table, filters, cursor)
-        except rows.RowsError as problem:
+        except row_filters.RowsError as problem:
             error = str(problem)
     html = render_template(
         "admin/form.html", spec=spec, chart=chart, page=page, error=error, filters=filters,
         typed=request.args, first_page=not cursor, ras=ras, anonymous=anonymous,
         table_rows=rows_page.table_rows(spec, page), statuses=review.STATUSES,
-        no_invite=rows.NO_INVITE, filter_words=rows_page.filters_in_words(spec, filters),
+        no_invite=row_filters.NO_INVITE, filter_words=rows_page.filters_in_words(spec, filters),
         search_hint=rows_page.search_hint(spec), status_words=cells.status_words,
         wrapping=[cells.wraps(field) for field in spec.fields])
     return html, 400 if error else 200

@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import ARRAY, DateTime, func, literal, select
 
-from collector.db.rows import NO_INVITE
+from collector.db.row_filters import NO_INVITE
 
 DAYS = 30
 # The rows page is as wide as its data; the chart is drawn for about 60rem (the CSS caps it),

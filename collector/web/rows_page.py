@@ -1,6 +1,6 @@
 """What the rows page's template needs beyond the query: its cells, and its filters in words."""
 
-from collector.db import rows
+from collector.db import row_filters
 from collector.web import cells
 
 
@@ -17,7 +17,7 @@ def table_rows(spec, page):
 def filters_in_words(spec, filters):
     """Return the active filters as a phrase, e.g. 'entered by Ngozi Ọkafọr, from 2026-05-01'."""
     parts = []
-    if filters.entered_by == rows.NO_INVITE:
+    if filters.entered_by == row_filters.NO_INVITE:
         parts.append("entered without an invite")
     elif filters.entered_by:
         parts.append(f"entered by {filters.entered_by}")

@@ -129,8 +129,7 @@ def signed_in_pi(server):
         opener.open(server.url + "/admin/")
     except urllib.error.HTTPError as page:   # 401: the sign-in page
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.read().decode()).group(1)
-    body = urllib.parse.urlencode({"name": "Bench data manager", "password": PASSWORD,
-                                   "csrf_token": token}).encode()
+    body = urllib.parse.urlencode({"name": "Bench PI", "password": PASSWORD, "csrf_token": token}).encode()
     with opener.open(server.url + "/admin/login", body) as page:
         if "/admin/login" in page.url:
             raise RuntimeError(f"{server.name}: the PI sign-in did not work")
@@ -206,7 +205,7 @@ def render(report, options):
                      f"p95 under {TARGET_MS} ms |")
     (old, old_bulk), (new, new_bulk) = report["insert"]["cost_old"], report["insert"]["cost_new"]
     lines += ["", "What the indexes cost an INSERT (old: pkey, submission_id, submitted_at; new: "
-              "time with id, RA, review state, key), medians of "
+              "time with id, RA, review state and key), medians of "
               f"{options.rounds} rounds:",
               f"- one single-row INSERT in autocommit, as a submission ({options.inserts:,} per "
               f"round): old {old:.0f} µs, new {new:.0f} µs: {new - old:+.0f} µs ({new / old - 1:+.0%});",

@@ -219,7 +219,7 @@ def test_the_values_a_psql_delete_kept_cannot_be_erased_without_a_withdrawal(app
 # "Unreviewed" is a parallel sequential scan of the table (78 ms on a 7-column copy on this
 # machine, warm; the real, wider table costs more). Counted here in rows read, not in time.
 def test_the_unreviewed_filter_reads_an_index_when_most_rows_are_reviewed(app, engine):
-    from collector.db import rows
+    from collector.db import row_filters, rows
     with engine.begin() as conn:
         conn.execute(text("ALTER TABLE intake DISABLE TRIGGER audit_row_change"))
         conn.execute(text("""
@@ -232,7 +232,7 @@ def test_the_unreviewed_filter_reads_an_index_when_most_rows_are_reviewed(app, e
         conn.execute(text("ALTER TABLE intake ENABLE TRIGGER audit_row_change"))
         conn.execute(text("ANALYZE intake"))
     spec, table = app.extensions["collector"].get("intake")
-    query = rows.page_query(spec, table, rows.parse_filters(spec, {"status": "unreviewed"}))
+    query = rows.page_query(spec, table, row_filters.parse_filters(spec, {"status": "unreviewed"}))
     compiled = query.compile(dialect=engine.dialect)
     with engine.connect() as conn:
         found = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + str(compiled),

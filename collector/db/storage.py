@@ -4,10 +4,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 
-from sqlalchemy import bindparam, select, true
+from sqlalchemy import bindparam, literal_column, select, true
 from sqlalchemy.dialects.postgresql import insert
 
 from collector.db import audit
+from collector.db.sqltext import sql_literal
 from collector.db.system_tables import audit_trail, invites
 from collector.forms.conflicts import SubmissionConflict, differences
 from collector.ops.failed_writes import record_failed_write
@@ -175,9 +176,11 @@ def _insert(table, gated):
     # A reference withdrawn in the PI area is never written again (an RA's device
     # resending an entry it kept): one probe of a small partial index, same round trip.
     trail = audit_trail.c
+    # Literals, not bind parameters: every parameter of ours starts with "_" (see above).
     withdrawn = select(trail.id).where(
-        trail.form == table.name, trail.submission_id == binds[columns.index("submission_id")],
-        trail.operation == "DELETE", trail.action == "withdrawn").exists()
+        trail.form == literal_column(sql_literal(table.name)),
+        trail.submission_id == binds[columns.index("submission_id")],
+        trail.operation == literal_column("'DELETE'"), trail.action == literal_column("'withdrawn'")).exists()
     if gated:
         source = select(*binds, invites.c.name).where(*active, ~withdrawn)
     else:

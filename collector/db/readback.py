@@ -18,6 +18,8 @@ import psycopg2.extensions as pg
 import psycopg2.extras
 from sqlalchemy import event
 
+from collector.forms.conflicts import exact_timespec
+
 INFINITIES = ("infinity", "-infinity")
 
 
@@ -67,8 +69,12 @@ def install(engine):
     event.listen(engine, "connect", register_typecasters)
 
 
-def local_time(value, zone):
-    """Show a timestamp as YYYY-MM-DD HH:MM in `zone`; never raise (Jinja filter)."""
+def local_time(value, zone, exact=False):
+    """Show a timestamp as YYYY-MM-DD HH:MM in `zone`; never raise (Jinja filter).
+
+    `exact` adds seconds (and microseconds) when the value has any: a stored
+    answer, where two values that differ must read differently.
+    """
     if not isinstance(value, datetime):
         return "" if value is None else str(value)
     try:
@@ -77,4 +83,5 @@ def local_time(value, zone):
         # Near year 1 or 9999 the zone's offset leaves Python's range: keep the stored offset.
         return value.isoformat(sep=" ", timespec="minutes")
     # isoformat, not strftime: strftime writes year 1 as "1", not "0001".
-    return shown.isoformat(sep=" ", timespec="minutes")[:16]
+    timespec = exact_timespec(shown) if exact else "minutes"
+    return shown.replace(tzinfo=None).isoformat(sep=" ", timespec=timespec)

@@ -94,5 +94,10 @@ def _exact_local(value, timezone):
         local = value.astimezone(timezone)
     except (OverflowError, ValueError):
         local = value
-    precision = "microseconds" if local.microsecond else "seconds" if local.second else "minutes"
-    return local.isoformat(sep=" ", timespec=precision)
+    return local.isoformat(sep=" ", timespec=exact_timespec(local))
+
+
+def exact_timespec(moment):
+    """Return the isoformat timespec that keeps every digit `moment` has: minutes, unless it
+    has seconds or microseconds (so a value shown or posted back is never rounded)."""
+    return "microseconds" if moment.microsecond else "seconds" if moment.second else "minutes"

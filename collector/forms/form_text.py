@@ -8,6 +8,8 @@ back unchanged, validates to the same value (date-times in the form's zone).
 from datetime import date, datetime
 from decimal import Decimal
 
+from collector.forms.conflicts import exact_timespec
+
 
 def form_text(field, value, timezone):
     """Return what the control of `field` holds for `value`: a list for multi_choice, else text."""
@@ -33,8 +35,7 @@ def _local_input(value, timezone):
         local = value.astimezone(timezone)
     except (OverflowError, ValueError):
         local = value
-    precision = "microseconds" if local.microsecond else "seconds" if local.second else "minutes"
-    return local.replace(tzinfo=None).isoformat(timespec=precision)
+    return local.replace(tzinfo=None).isoformat(timespec=exact_timespec(local))
 
 
 def from_json(field, value):

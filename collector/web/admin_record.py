@@ -11,11 +11,12 @@ from collector.db import review
 from collector.db.corrections import (RowChanged, read_row, row_history, set_review_status,
                                       withdraw_row)
 from collector.db.database import db
+from collector.db.readback import local_time
 from collector.web import admin_auth
 from collector.web.admin import bp
 from collector.web.pi_changes import clean_reason, submitted_day
 from collector.web.registry import form_or_404
-from collector.web.row_display import local_text, row_sections
+from collector.web.row_display import row_sections
 from collector.web.row_history import history_views
 
 
@@ -90,7 +91,7 @@ def show_row(spec, row, history, status=200, since=None, **messages):
     """Render the row page; `since` (after a refused change) says what others did meanwhile."""
     return render_template(
         "admin/row.html", spec=spec, row=row, sections=row_sections(spec, row, submitted_day(spec, row)),
-        submitted_at=local_text(row["submitted_at"], spec.timezone),
+        submitted_at=local_time(row["submitted_at"], spec.timezone),
         history=history_views(spec, history), statuses=review.STATUSES,
         since=None if since is None else history_views(spec, since, newest_first=False),
         form=request.form if request.method == "POST" else {}, **messages), status
@@ -101,4 +102,4 @@ def gone_page(spec, row_id, history, status=404, since=None):
     withdrawn = next((h for h in reversed(history) if h.action == "withdrawn"), None)
     return render_template("admin/row_gone.html", spec=spec, row_id=row_id, withdrawn=withdrawn,
                            history=history_views(spec, history), moved=since is not None,
-                           at=local_text(withdrawn.at, spec.timezone) if withdrawn else None), status
+                           at=local_time(withdrawn.at, spec.timezone) if withdrawn else None), status

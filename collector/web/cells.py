@@ -8,7 +8,6 @@ as readback.PgText, NaN) is shown as it is, never an error.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from collector.db import review
 from collector.db.readback import PgText, local_time
@@ -68,7 +67,7 @@ def _label(field, code):
 
 def submitted_cell(value, zone):
     """Return the Cell of a row's submitted_at: local time to the minute."""
-    return Cell(local_time(value, zone) if isinstance(value, datetime) else str(value))
+    return Cell(local_time(value, zone))
 
 
 def status_words(code):

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from collector.db import review
+from collector.db.readback import local_time
 from collector.forms.conflicts import shown
 from collector.forms.expressions.evaluate import evaluate
 from collector.forms.form_text import from_json
@@ -21,23 +22,8 @@ def value_text(field, value, timezone):
     if value is None or value == []:
         return EMPTY
     if isinstance(value, datetime):
-        return local_text(value, timezone, exact=True)
+        return local_time(value, timezone, exact=True)
     return shown(field, value, timezone)
-
-
-def local_text(value, timezone, exact=False):
-    """A moment in the form's zone, to the minute; `exact` adds seconds when there are any
-    (a stored answer: two values that differ must read differently)."""
-    if not isinstance(value, datetime):  # a moment psycopg2 cannot hold comes as PostgreSQL's text
-        return "" if value is None else str(value)
-    try:
-        local = value.astimezone(timezone)
-    except (OverflowError, ValueError):  # near year 1 or 9999: keep the stored offset
-        return value.isoformat(sep=" ", timespec="minutes")
-    precision = "minutes"
-    if exact:
-        precision = "microseconds" if local.microsecond else "seconds" if local.second else "minutes"
-    return local.replace(tzinfo=None).isoformat(sep=" ", timespec=precision)
 
 
 @dataclass(frozen=True)
@@ -98,7 +84,7 @@ def trail_text(spec, name, value):
     field = spec.fields_by_name.get(name)
     if field is None:
         moment = _moment(value) if name == "submitted_at" else None
-        return local_text(moment, spec.timezone, exact=True) if moment else str(value)
+        return local_time(moment, spec.timezone, exact=True) if moment else str(value)
     return value_text(field, from_json(field, value), spec.timezone)
 
 

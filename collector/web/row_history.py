@@ -3,7 +3,8 @@ page shows: when, who, what was done, what changed from what to what, and why.""
 
 from dataclasses import dataclass
 
-from collector.web.row_display import column_label, local_text, order_of, trail_text
+from collector.db.readback import local_time
+from collector.web.row_display import column_label, order_of, trail_text
 
 ACTIONS = {"submitted": "Submitted", "replayed": "Submitted (replayed from the log)",
            "corrected": "Corrected", "reviewed": "Review status changed", "withdrawn": "Withdrawn"}
@@ -40,7 +41,7 @@ def _view(spec, entry):
     changes = sorted(entry.changes, key=lambda c: order.get(c.field, len(order)))
     deleted = entry.operation == "DELETE"
     return HistoryView(
-        id=entry.id, at=local_text(entry.at, spec.timezone),
+        id=entry.id, at=local_time(entry.at, spec.timezone),
         action=ACTIONS.get(entry.action, (entry.action or entry.operation).capitalize()),
         who=entry.actor or "(no name)", source=entry.source, reason=entry.reason,
         changes=[ChangeView(column_label(spec, c.field), trail_text(spec, c.field, c.old),

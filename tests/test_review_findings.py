@@ -42,7 +42,7 @@ def everything_in(engine, table):
 # back". The RA's own form does: a phone that resends its entry (the answer was lost on a bad
 # network, the RA pressed Back and Submit) after the PI withdrew it stores it again, values and
 # all, and the RA is told it was saved. storage.save_submission never asks
-# audit.withdrawn_references, which only replay does.
+# audit.was_withdrawn, which only replay did.
 def test_a_withdrawn_row_never_comes_back_when_the_ra_sends_it_again(app, engine, collector):
     app_engine, spec, table = collector
     client = app.test_client()

@@ -14,9 +14,10 @@ Erasure (a withdrawal) is the one change audit rows allow: the values they hold 
 a row that no longer exists may be emptied. The guard trigger checks both.
 """
 
-from sqlalchemy import text
+from sqlalchemy import literal_column, select, text
 
-from collector.db.sqltext import ddl
+from collector.db.sqltext import ddl, sql_literal
+from collector.db.system_tables import audit_trail
 
 SETTINGS = ("actor", "reason", "source", "action")
 APP_NAME = "collector"  # ops/config.py connects with this application_name
@@ -196,11 +197,17 @@ def pass_who(conn, actor, reason, source, action):
         {"actor": actor or "", "reason": reason or "", "source": source, "action": action})
 
 
-def withdrawn_references(conn, form, submission_ids):
-    """Return which of `submission_ids` were withdrawn from `form` (replay must not bring them back)."""
-    if not submission_ids:
-        return set()
-    return set(conn.execute(text(
-        "SELECT submission_id FROM audit_trail WHERE form = :form AND operation = 'DELETE' "
-        "AND action = 'withdrawn' AND submission_id = ANY(:ids)"),
-        {"form": form, "ids": list(submission_ids)}).scalars())
+def withdrawal(form, submission_id):
+    """Return SQL that is true when `submission_id` (a value or a bind parameter) was withdrawn
+    from `form`: one probe of ix_audit_trail_deleted. The form's name and the words are
+    literals, so the submit's INSERT gains no bind parameter of its own (storage.py)."""
+    trail = audit_trail.c
+    return select(trail.id).where(
+        trail.form == literal_column(sql_literal(form)), trail.submission_id == submission_id,
+        trail.operation == literal_column("'DELETE'"),
+        trail.action == literal_column(sql_literal(WITHDRAWN))).exists()
+
+
+def was_withdrawn(conn, form, submission_id):
+    """Return whether `submission_id` was withdrawn from `form` (it must never come back)."""
+    return conn.execute(select(withdrawal(form, submission_id))).scalar()

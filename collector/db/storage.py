@@ -4,12 +4,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 
-from sqlalchemy import bindparam, literal_column, select, true
+from sqlalchemy import bindparam, select, true
 from sqlalchemy.dialects.postgresql import insert
 
 from collector.db import audit
-from collector.db.sqltext import sql_literal
-from collector.db.system_tables import audit_trail, invites
+from collector.db.system_tables import invites
 from collector.forms.conflicts import SubmissionConflict, differences
 from collector.ops.failed_writes import record_failed_write
 from collector.ops.logs import log_event
@@ -61,7 +60,7 @@ def insert_once(engine, spec, table, submission_id, values, entered_by=None, sub
                  .on_conflict_do_nothing(index_elements=["submission_id"])
                  .returning(table.c.id))
     with engine.begin() as conn:
-        if audit.withdrawn_references(conn, spec.name, [submission_id]):
+        if audit.was_withdrawn(conn, spec.name, submission_id):
             raise Withdrawn(submission_id)
         audit.pass_who(conn, entered_by, None, audit.REPLAY, audit.REPLAYED)
         if conn.execute(statement).first() is not None:
@@ -131,7 +130,7 @@ def _refuse_other_values(conn, spec, table, submission_id, values, submitter=Non
     if revoked and spec.access == "invite":
         raise InviteRevoked()
     if stored["submitted_at"] is None:
-        if audit.withdrawn_references(conn, spec.name, [submission_id]):
+        if audit.was_withdrawn(conn, spec.name, submission_id):
             raise Withdrawn(submission_id)  # the INSERT refused it (see _insert)
         raise RuntimeError(f"submission {submission_id} was neither written nor found")
     found = differences(spec, stored, values)
@@ -175,12 +174,7 @@ def _insert(table, gated):
     active = (invites.c.id == bindparam(INVITE_PARAMETER), invites.c.revoked_at.is_(None))
     # A reference withdrawn in the PI area is never written again (an RA's device
     # resending an entry it kept): one probe of a small partial index, same round trip.
-    trail = audit_trail.c
-    # Literals, not bind parameters: every parameter of ours starts with "_" (see above).
-    withdrawn = select(trail.id).where(
-        trail.form == literal_column(sql_literal(table.name)),
-        trail.submission_id == binds[columns.index("submission_id")],
-        trail.operation == literal_column("'DELETE'"), trail.action == literal_column("'withdrawn'")).exists()
+    withdrawn = audit.withdrawal(table.name, binds[columns.index("submission_id")])
     if gated:
         source = select(*binds, invites.c.name).where(*active, ~withdrawn)
     else:
@@ -204,7 +198,7 @@ def stored_differences(engine, spec, table, submission_id, values):
     """
     with engine.connect() as conn:
         stored = stored_row(conn, spec, table, submission_id)
-        if stored["submitted_at"] is None and audit.withdrawn_references(conn, spec.name, [submission_id]):
+        if stored["submitted_at"] is None and audit.was_withdrawn(conn, spec.name, submission_id):
             raise Withdrawn(submission_id)
     return None if stored["submitted_at"] is None else differences(spec, stored, values)
 

@@ -6,9 +6,9 @@ import re
 import pytest
 from sqlalchemy import text
 
-from collector.db.invites import create_invite
-from tests.helpers import hidden_inputs, sign_in, valid_intake
+from tests.helpers import hidden_inputs
 from tests.test_admin import PASSWORD, fresh_admin_app, login
+from tests.test_audit_trail import submit  # enters a row as RA (Đặng Thị Hương)
 
 PI = "Ngozi Ọkafọr"
 SECOND_PI = "Zoë Müller"
@@ -27,18 +27,6 @@ def pi(admin_app):
     client = admin_app.test_client()
     assert login(client, name=PI).status_code == 303
     return client
-
-
-def submit(app, engine, **changes):
-    """Enter one intake row through the RA's form; return its id."""
-    client = app.test_client()
-    _id, token = create_invite(engine, RA)
-    assert sign_in(client, token).status_code == 303
-    page = client.get("/forms/intake").get_data(as_text=True)
-    answer = client.post("/forms/intake", data={**hidden_inputs(page), **valid_intake(**changes)})
-    assert answer.status_code == 303, answer.get_data(as_text=True)[:2000]
-    with engine.connect() as conn:
-        return conn.execute(text("SELECT max(id) FROM intake")).scalar()
 
 
 def stored(engine, row_id, columns="participant_id, weight_kg, notes, review_status"):
